@@ -1,0 +1,83 @@
+package dev.align.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.align.core.nd.Tensors;
+
+/**
+ * Additive attention masks (0 where a query may attend, -FLT_MAX where it may not), built with tensor
+ * ops from per-token segment ids:
+ *
+ * <ul>
+ *   <li>segment 0 is padding and is never attended to;
+ *   <li>a query attends to keys of its own segment at or before its own slot (causal), so a row of
+ *       several packed examples gets a block-diagonal causal mask;
+ *   <li>with a sliding window W (Mistral) a query at slot i sees only slots j with i − j &lt; W.
+ * </ul>
+ *
+ * A fully masked query row (a padding query) gets a uniform softmax instead of NaN; its output is
+ * never used.
+ */
+public final class AttentionMask {
+    private AttentionMask() {}
+
+    /**
+     * The causal mask over whole sequences.
+     *
+     * @param segments [B·T] row-major segment ids (1 for every real token of an unpacked row, 0 for pads)
+     * @return [B, 1, T, T]
+     */
+    public static NDArray causal(NDManager m, int[] segments, int b, int t, int window) {
+        try (NDArray seg = Tensors.ints(m, segments, new Shape(b, t))) {
+            return build(m, seg, seg, 0, window);
+        }
+    }
+
+    /**
+     * The mask for T new tokens decoded after {@code start} cached slots.
+     *
+     * @param keyValid [B·S] row-major, 1 for a real token in slot j, 0 for padding (S = start + T)
+     * @return [B, 1, T, S]
+     */
+    public static NDArray cached(NDManager m, int[] keyValid, int b, int t, int start, int window) {
+        int s = start + t;
+        int[] ones = new int[b * t];
+        java.util.Arrays.fill(ones, 1);
+        try (NDArray segQ = Tensors.ints(m, ones, new Shape(b, t));
+                NDArray segK = Tensors.ints(m, keyValid, new Shape(b, s))) {
+            return build(m, segQ, segK, start, window);
+        }
+    }
+
+    /**
+     * The general mask: query i (at slot {@code qOffset + i}) may see key j iff segQ[i] == segK[j],
+     * segK[j] ≠ 0, j ≤ qOffset + i and, with a window, qOffset + i − j &lt; window.
+     *
+     * @param segQ [B, T] INT32
+     * @param segK [B, S] INT32
+     * @return [B, 1, T, S] FLOAT32
+     */
+    public static NDArray build(NDManager m, NDArray segQ, NDArray segK, long qOffset, int window) {
+        return Tensors.scoped(() -> buildInScope(m, segQ, segK, qOffset, window));
+    }
+
+    private static NDArray buildInScope(NDManager m, NDArray segQ, NDArray segK, long qOffset, int window) {
+        long b = segQ.getShape().get(0);
+        long t = segQ.getShape().get(1);
+        long s = segK.getShape().get(1);
+        NDArray q = segQ.reshape(b, 1, t, 1);
+        NDArray k = segK.reshape(b, 1, 1, s);
+        NDArray allowed = q.eq(k).logicalAnd(k.gt(0)); // [B,1,T,S]
+        NDArray qi = m.arange(qOffset, qOffset + t, 1, DataType.INT64).reshape(t, 1);
+        NDArray kj = m.arange(0, s, 1, DataType.INT64).reshape(1, s);
+        NDArray ok = qi.gte(kj); // [T,S]
+        if (window > 0) {
+            ok = ok.logicalAnd(qi.sub(kj).lt(window));
+        }
+        allowed = allowed.logicalAnd(ok);
+        // (allowed − 1) · FLT_MAX: 0 where allowed, −FLT_MAX elsewhere
+        return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE);
+    }
+}

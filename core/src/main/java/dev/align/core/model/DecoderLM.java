@@ -1,0 +1,644 @@
+package dev.align.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.align.core.AlignException;
+import dev.align.core.Engines;
+import dev.align.core.io.AtomicFiles;
+import dev.align.core.io.SafeTensors;
+import dev.align.core.io.WeightFiles;
+import dev.align.core.model.Adapters.Module;
+import dev.align.core.model.HfLayout.Binding;
+import dev.align.core.model.HfLayout.Kind;
+import dev.align.core.model.ModelConfig.Activation;
+import dev.align.core.model.ModelConfig.Family;
+import dev.align.core.model.ModelConfig.Head;
+import dev.align.core.nd.Tensors;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * A decoder-only transformer — llama, mistral, qwen2 or gpt2 — with a language-model head or a
+ * sequence-classification (reward) head, on one page.
+ *
+ * <p>Shapes: B batch rows, T new tokens, S attended key slots (T without a cache), H hidden size,
+ * N query heads, K key/value heads, D head size, V vocabulary. The forward is batched over the whole
+ * sequence (no per-token loops); computation is fp32.
+ *
+ * <p>Parameters are held in Align's internal layout (fused q/k/v, fused gate/up, linear weights
+ * [out, in]; see {@link HfLayout}) and converted from and to Hugging Face's names on load and save.
+ * Every parameter is owned by the model's manager; everything a forward creates belongs to the caller's
+ * arrays' managers, so wrap each step in an {@link ai.djl.ndarray.NDScope}.
+ */
+public final class DecoderLM implements AutoCloseable {
+    private static final ObjectMapper JSON =
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** A parameter: its internal name, its value, and whether AdamW decays it by default. */
+    public record Param(String name, NDArray value, boolean decay) {}
+
+    private record Layer(
+            NDArray norm1W, NDArray norm1B, NDArray qkvW, NDArray qkvB, NDArray oW, NDArray oB,
+            NDArray norm2W, NDArray norm2B, NDArray upW, NDArray upB, NDArray downW, NDArray downB) {}
+
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final List<Binding> bindings;
+    private final Map<String, Param> params;
+    /** Stored dtype of each HF part of each internal parameter, for writing back bit-identically. */
+    private final Map<String, SafeTensors.Dtype[]> storedTypes;
+    private final SafeTensors.Dtype defaultStoredType;
+    private final Layer[] layers;
+    private final NDArray embed;
+    private final NDArray posEmbed;
+    private final NDArray normW;
+    private final NDArray normB;
+    private final NDArray lmHead;
+    private final NDArray score;
+    private final NDArray invFreq;
+    private final NDArray half;
+    private final NDArray one;
+    private final NDArray normEps;
+    private final NDArray geluC;
+    private final NDArray geluK;
+    private final NDArray[] attnScale;
+    private final int qDim;
+    private final int kvDim;
+    private Adapters adapters;
+
+    private DecoderLM(
+            ModelConfig config,
+            NDManager manager,
+            Map<String, NDArray> values,
+            Map<String, SafeTensors.Dtype[]> storedTypes,
+            SafeTensors.Dtype defaultStoredType) {
+        this.config = config;
+        this.manager = manager;
+        this.bindings = HfLayout.bindings(config, HfLayout.defaultPrefix(config));
+        this.storedTypes = storedTypes;
+        this.defaultStoredType = defaultStoredType;
+        Map<String, Param> ps = new LinkedHashMap<>();
+        for (Binding b : bindings) {
+            NDArray v = values.get(b.internal());
+            if (v == null) {
+                throw new IllegalStateException("no value for " + b.internal());
+            }
+            v.setName(b.internal());
+            ps.put(b.internal(), new Param(b.internal(), v, b.decay()));
+        }
+        this.params = Collections.unmodifiableMap(ps);
+        embed = values.get("embed");
+        posEmbed = values.get("pos_embed");
+        normW = values.get("norm.weight");
+        normB = values.get("norm.bias");
+        lmHead = config.head() == Head.CAUSAL_LM
+                ? (config.tieEmbeddings() ? embed : values.get("lm_head"))
+                : null;
+        score = values.get("score");
+        layers = new Layer[config.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            String l = "layers." + i + ".";
+            layers[i] = new Layer(
+                    values.get(l + "norm1.weight"), values.get(l + "norm1.bias"),
+                    values.get(l + "qkv.weight"), values.get(l + "qkv.bias"),
+                    values.get(l + "o.weight"), values.get(l + "o.bias"),
+                    values.get(l + "norm2.weight"), values.get(l + "norm2.bias"),
+                    values.get(l + "up.weight"), values.get(l + "up.bias"),
+                    values.get(l + "down.weight"), values.get(l + "down.bias"));
+        }
+        qDim = config.heads() * config.headDim();
+        kvDim = config.kvHeads() * config.headDim();
+        invFreq = config.family() == Family.LLAMA
+                ? Tensors.floats(manager,
+                        RopeScaling.inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling()),
+                        new Shape(config.headDim() / 2))
+                : null;
+        half = Tensors.scalar(manager, 0.5f);
+        one = Tensors.scalar(manager, 1f);
+        normEps = Tensors.scalar(manager, (float) config.normEps());
+        geluC = Tensors.scalar(manager, (float) Math.sqrt(2.0 / Math.PI));
+        geluK = Tensors.scalar(manager, 0.044715f);
+        attnScale = new NDArray[config.layers()];
+        for (int i = 0; i < attnScale.length; i++) {
+            double s = 1.0;
+            if (config.scaleAttnWeights()) {
+                s /= Math.sqrt(config.headDim());
+            }
+            if (config.scaleAttnByInverseLayerIdx()) {
+                s /= (i + 1);
+            }
+            attnScale[i] = Tensors.scalar(manager, (float) s);
+        }
+    }
+
+    // ---------------------------------------------------------------- loading and saving
+
+    /** Loads a Hugging Face model directory as it is (its own head). */
+    public static DecoderLM load(Path dir, NDManager parent) {
+        return load(dir, parent, null, 0, 0f, 0L);
+    }
+
+    /**
+     * Loads a model directory with the given head. If the directory's head differs (a causal LM loaded
+     * as a reward model), the transformer is loaded and the new head is initialised from N(0, headStd²)
+     * with {@code seed}; the old head is dropped.
+     */
+    public static DecoderLM load(Path dir, NDManager parent, Head head, int numLabels, float headStd, long seed) {
+        Engines.init();
+        ModelConfig fileCfg = ModelConfig.load(dir);
+        ModelConfig cfg = fileCfg;
+        if (head != null && (head != fileCfg.head() || (head == Head.SEQUENCE_CLASSIFICATION
+                && fileCfg.numLabels() != numLabels))) {
+            cfg = fileCfg.withHead(head, numLabels);
+        }
+        NDManager m = parent.newSubManager();
+        try (WeightFiles w = WeightFiles.open(dir)) {
+            String prefix = detectPrefix(fileCfg, w.names());
+            List<Binding> fileBindings = HfLayout.bindings(fileCfg, prefix);
+            validate(dir, fileCfg, fileBindings, w, HfLayout.ignorable(fileCfg, prefix));
+            Map<String, Binding> available = new HashMap<>();
+            fileBindings.forEach(b -> available.put(b.internal(), b));
+            Map<String, NDArray> values = new HashMap<>();
+            Map<String, SafeTensors.Dtype[]> types = new HashMap<>();
+            Map<SafeTensors.Dtype, Integer> typeCount = new HashMap<>();
+            List<Binding> fresh = new ArrayList<>();
+            for (Binding b : HfLayout.bindings(cfg, prefix)) {
+                Binding fb = available.get(b.internal());
+                if (fb == null || !sameShapes(fb, b)) {
+                    fresh.add(b);
+                    continue;
+                }
+                SafeTensors.Dtype[] t = new SafeTensors.Dtype[fb.hf().size()];
+                for (int i = 0; i < t.length; i++) {
+                    t[i] = w.entry(fb.hf().get(i)).dtype();
+                    typeCount.merge(t[i], 1, Integer::sum);
+                }
+                types.put(b.internal(), t);
+                values.put(b.internal(), readBinding(fb, w, m));
+            }
+            SafeTensors.Dtype dominant = typeCount.entrySet().stream()
+                    .max(Map.Entry.comparingByValue())
+                    .map(Map.Entry::getKey)
+                    .orElse(SafeTensors.Dtype.F32);
+            if (!fresh.isEmpty()) {
+                Engines.seed(seed);
+                for (Binding b : fresh) {
+                    values.put(b.internal(), m.randomNormal(0f, headStd, new Shape(b.shapes().get(0)), DataType.FLOAT32));
+                }
+            }
+            return new DecoderLM(cfg, m, values, types, dominant);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    private static boolean sameShapes(Binding a, Binding b) {
+        if (a.shapes().size() != b.shapes().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.shapes().size(); i++) {
+            if (!Arrays.equals(a.shapes().get(i), b.shapes().get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String detectPrefix(ModelConfig c, Set<String> names) {
+        if (c.family() == Family.GPT2 && !names.contains("transformer.wte.weight") && names.contains("wte.weight")) {
+            return "";
+        }
+        return HfLayout.defaultPrefix(c);
+    }
+
+    private static void validate(Path dir, ModelConfig c, List<Binding> bindings, WeightFiles w, Pattern ignorable) {
+        Set<String> expected = new LinkedHashSet<>();
+        List<String> wrongShape = new ArrayList<>();
+        List<String> wrongType = new ArrayList<>();
+        for (Binding b : bindings) {
+            for (int i = 0; i < b.hf().size(); i++) {
+                String n = b.hf().get(i);
+                expected.add(n);
+                if (w.names().contains(n)) {
+                    SafeTensors.Entry e = w.entry(n);
+                    if (!Arrays.equals(e.shape(), b.shapes().get(i))) {
+                        wrongShape.add(n + " is " + Arrays.toString(e.shape()) + ", expected "
+                                + Arrays.toString(b.shapes().get(i)));
+                    }
+                    if (!e.dtype().isFloat()) {
+                        wrongType.add(n + " is " + e.dtype() + ", expected a float type");
+                    }
+                }
+            }
+        }
+        Set<String> missing = new TreeSet<>(expected);
+        missing.removeAll(w.names());
+        Set<String> extra = new TreeSet<>();
+        for (String n : w.names()) {
+            if (!expected.contains(n) && !ignorable.matcher(n).matches()) {
+                extra.add(n);
+            }
+        }
+        if (missing.isEmpty() && extra.isEmpty() && wrongShape.isEmpty() && wrongType.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(dir + ": weights do not match config.json (model_type "
+                + c.modelType() + ", " + c.layers() + " layers, hidden " + c.hidden() + ")");
+        appendList(sb, "missing", new ArrayList<>(missing));
+        appendList(sb, "unexpected", new ArrayList<>(extra));
+        appendList(sb, "wrong shape", wrongShape);
+        appendList(sb, "wrong dtype", wrongType);
+        throw new AlignException(sb.toString());
+    }
+
+    private static void appendList(StringBuilder sb, String what, List<String> items) {
+        if (items.isEmpty()) {
+            return;
+        }
+        sb.append("\n  ").append(what).append(" (").append(items.size()).append("): ");
+        sb.append(String.join(", ", items.subList(0, Math.min(8, items.size()))));
+        if (items.size() > 8) {
+            sb.append(", ...");
+        }
+    }
+
+    private static NDArray readBinding(Binding b, WeightFiles w, NDManager m) {
+        switch (b.kind()) {
+            case PLAIN:
+                return w.read(b.hf().get(0), m);
+            case CONV1D:
+                try (NDArray raw = w.read(b.hf().get(0), m); NDArray t = raw.transpose(); NDArray flat = t.flatten()) {
+                    long[] s = b.shapes().get(0);
+                    return flat.reshape(s[1], s[0]);
+                }
+            case ROWS:
+            default:
+                NDList parts = new NDList();
+                try {
+                    for (String n : b.hf()) {
+                        parts.add(w.read(n, m));
+                    }
+                    return Tensors.concat(parts, 0);
+                } finally {
+                    parts.close();
+                }
+        }
+    }
+
+    /**
+     * Initialises a model from scratch as transformers does: linear and embedding weights from
+     * N(0, initializer_range²) (GPT-2's output projections scaled by 1/sqrt(2·layers)), norms one, biases
+     * zero. Deterministic for a seed on a given machine.
+     */
+    public static DecoderLM init(ModelConfig cfg, long seed, NDManager parent) {
+        Engines.init();
+        Engines.seed(seed);
+        float std = (float) cfg.json().path("initializer_range").asDouble(0.02);
+        NDManager m = parent.newSubManager();
+        try {
+            Map<String, NDArray> values = new HashMap<>();
+            Map<String, SafeTensors.Dtype[]> types = new HashMap<>();
+            for (Binding b : HfLayout.bindings(cfg, HfLayout.defaultPrefix(cfg))) {
+                Shape s = internalShape(b);
+                String n = b.internal();
+                NDArray v;
+                if (n.endsWith("norm1.weight") || n.endsWith("norm2.weight") || n.equals("norm.weight")) {
+                    v = m.ones(s, DataType.FLOAT32);
+                } else if (n.endsWith(".bias")) {
+                    v = m.zeros(s, DataType.FLOAT32);
+                } else {
+                    float sd = std;
+                    if (cfg.family() == Family.GPT2 && (n.endsWith("o.weight") || n.endsWith("down.weight"))) {
+                        sd = (float) (std / Math.sqrt(2.0 * cfg.layers()));
+                    }
+                    v = m.randomNormal(0f, sd, s, DataType.FLOAT32);
+                }
+                values.put(n, v);
+            }
+            return new DecoderLM(cfg, m, values, types, SafeTensors.Dtype.F32);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    private static Shape internalShape(Binding b) {
+        if (b.kind() == Kind.CONV1D) {
+            long[] s = b.shapes().get(0);
+            return new Shape(s[1], s[0]);
+        }
+        long rows = 0;
+        for (long[] s : b.shapes()) {
+            rows += s[0];
+        }
+        long[] first = b.shapes().get(0).clone();
+        first[0] = rows;
+        return new Shape(first);
+    }
+
+    /** A deep copy of this model (its own parameters, no gradients, no adapters). */
+    public DecoderLM copy(NDManager parent) {
+        NDManager m = parent.newSubManager();
+        Map<String, NDArray> values = new HashMap<>();
+        for (Param p : params.values()) {
+            NDArray c = p.value().duplicate();
+            c.attach(m);
+            values.put(p.name(), c);
+        }
+        return new DecoderLM(config, m, values, new HashMap<>(storedTypes), defaultStoredType);
+    }
+
+    /**
+     * Writes {@code config.json} and the weights (sharded past {@code maxShardBytes}) to {@code dir}
+     * under the names and dtypes Hugging Face uses; a tied head is left out as {@code save_pretrained}
+     * does. Tokenizer files are not written here.
+     */
+    public void save(Path dir, long maxShardBytes) {
+        List<SafeTensors.Tensor> tensors = new ArrayList<>();
+        NDList temps = new NDList();
+        try {
+            for (Binding b : bindings) {
+                NDArray v = params.get(b.internal()).value();
+                SafeTensors.Dtype[] t = storedTypes.get(b.internal());
+                for (int i = 0; i < b.hf().size(); i++) {
+                    SafeTensors.Dtype dt = t != null ? t[i] : defaultStoredType;
+                    NDArray part;
+                    if (b.kind() == Kind.CONV1D) {
+                        part = v.transpose();
+                        temps.add(part);
+                    } else if (b.kind() == Kind.ROWS) {
+                        long start = 0;
+                        for (int j = 0; j < i; j++) {
+                            start += b.shapes().get(j)[0];
+                        }
+                        part = v.get(new NDIndex().addSliceDim(start, start + b.shapes().get(i)[0]));
+                        temps.add(part);
+                    } else {
+                        part = v;
+                    }
+                    tensors.add(new SafeTensors.Tensor(b.hf().get(i), part, dt));
+                }
+            }
+            WeightFiles.write(dir, tensors, maxShardBytes);
+        } finally {
+            temps.close();
+        }
+        try {
+            AtomicFiles.writeString(dir.resolve("config.json"), JSON.writeValueAsString(config.json()) + "\n");
+        } catch (IOException e) {
+            throw new AlignException(dir + ": cannot write config.json: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #save(Path, long)} with transformers' default shard size. */
+    public void save(Path dir) {
+        save(dir, WeightFiles.DEFAULT_SHARD_BYTES);
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    /**
+     * The final hidden states (after the last norm).
+     *
+     * @param ids token ids [B, T], INT64
+     * @param positions position ids [B, T], INT64
+     * @param mask additive attention mask [B, 1, T, S] from {@link AttentionMask}
+     * @param cache a KV cache to read and extend (S = cache length + T), or null (S = T)
+     * @return hidden states [B, T, H]
+     */
+    public NDArray hidden(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
+        long b = ids.getShape().get(0);
+        long t = ids.getShape().get(1);
+        NDArray x = embedding(ids, embed); // [B,T,H]
+        NDArray cos = null;
+        NDArray sin = null;
+        if (config.family() == Family.GPT2) {
+            x = x.add(embedding(positions, posEmbed));
+        } else {
+            NDArray freqs = positions.toType(DataType.FLOAT32, false).reshape(b, t, 1).mul(invFreq); // [B,T,D/2]
+            NDArray emb = freqs.concat(freqs, 2).reshape(b, 1, t, config.headDim()); // [B,1,T,D]
+            cos = emb.cos();
+            sin = emb.sin();
+        }
+        int rep = config.heads() / config.kvHeads();
+        NDArray groupedMask = mask;
+        if (rep > 1) { // queries of one KV group side by side: [B,1,rep*T,S]
+            long s = mask.getShape().get(3);
+            groupedMask = mask.reshape(b, 1, 1, t, s).broadcast(b, 1, rep, t, s).reshape(b, 1, rep * t, s);
+        }
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            NDArray h = norm(x, l.norm1W(), l.norm1B());
+            x = x.add(attention(i, l, h, cos, sin, groupedMask, cache));
+            h = norm(x, l.norm2W(), l.norm2B());
+            x = x.add(mlp(i, l, h));
+        }
+        if (cache != null) {
+            cache.advance((int) t);
+        }
+        return norm(x, normW, normB);
+    }
+
+    /** Logits over the vocabulary: hidden [..., H] → [..., V]. */
+    public NDArray logits(NDArray hidden) {
+        if (lmHead == null) {
+            throw new IllegalStateException("a sequence-classification model has no language-model head");
+        }
+        return linear(hidden, lmHead, null);
+    }
+
+    /**
+     * Sequence scores (rewards) read at one position per row.
+     *
+     * @param hidden [B, T, H]
+     * @param last the position to read per row [B], INT64 (the rightmost non-pad token)
+     * @return [B, num_labels]
+     */
+    public NDArray score(NDArray hidden, NDArray last) {
+        if (score == null) {
+            throw new IllegalStateException("a causal LM has no score head");
+        }
+        long b = hidden.getShape().get(0);
+        long h = hidden.getShape().get(2);
+        NDArray idx = last.reshape(b, 1, 1).broadcast(b, 1, h);
+        NDArray picked = hidden.gather(idx, 1).reshape(b, h); // [B,H]
+        return linear(picked, score, null);
+    }
+
+    private NDArray attention(int layer, Layer l, NDArray h, NDArray cos, NDArray sin, NDArray mask, KvCache cache) {
+        long b = h.getShape().get(0);
+        long t = h.getShape().get(1);
+        int nh = config.heads();
+        int kv = config.kvHeads();
+        int d = config.headDim();
+        NDArray qkv = linear(h, l.qkvW(), l.qkvB()); // [B,T,(N+2K)D]
+        qkv = addDelta(qkv, layer, Module.C_ATTN, h);
+        NDList parts = qkv.split(new long[] {qDim, qDim + kvDim}, 2);
+        NDArray q = addDelta(parts.get(0), layer, Module.Q_PROJ, h);
+        NDArray k = addDelta(parts.get(1), layer, Module.K_PROJ, h);
+        NDArray v = addDelta(parts.get(2), layer, Module.V_PROJ, h);
+        q = q.reshape(b, t, nh, d).transpose(0, 2, 1, 3); // [B,N,T,D]
+        k = k.reshape(b, t, kv, d).transpose(0, 2, 1, 3); // [B,K,T,D]
+        v = v.reshape(b, t, kv, d).transpose(0, 2, 1, 3); // [B,K,T,D]
+        if (cos != null) {
+            q = rope(q, cos, sin);
+            k = rope(k, cos, sin);
+        }
+        if (cache != null) {
+            int start = cache.length();
+            NDIndex slots = new NDIndex().addAllDim().addAllDim().addSliceDim(start, start + t);
+            cache.keys[layer].set(slots, k);
+            cache.values[layer].set(slots, v);
+            NDIndex used = new NDIndex().addAllDim().addAllDim().addSliceDim(0, start + t);
+            k = cache.keys[layer].get(used); // [B,K,S,D]
+            v = cache.values[layer].get(used);
+        }
+        long s = k.getShape().get(2);
+        int rep = nh / kv;
+        NDArray qg = q.mul(attnScale[layer]).reshape(b, kv, rep * t, d); // [B,K,rep*T,D]
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).add(mask); // [B,K,rep*T,S]
+        NDArray out = scores.softmax(-1).matMul(v); // [B,K,rep*T,D]
+        out = out.reshape(b, nh, t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) nh * d); // [B,T,N*D]
+        return addDelta(linear(out, l.oW(), l.oB()), layer,
+                config.family() == Family.GPT2 ? Module.ATTN_C_PROJ : Module.O_PROJ, out);
+    }
+
+    private NDArray mlp(int layer, Layer l, NDArray h) {
+        NDArray up = linear(h, l.upW(), l.upB());
+        NDArray act;
+        if (config.family() == Family.LLAMA) {
+            NDList gu = up.split(2, 2); // [B,T,I] each
+            NDArray gate = addDelta(gu.get(0), layer, Module.GATE_PROJ, h);
+            NDArray u = addDelta(gu.get(1), layer, Module.UP_PROJ, h);
+            act = activate(gate).mul(u);
+        } else {
+            act = activate(addDelta(up, layer, Module.C_FC, h));
+        }
+        NDArray down = linear(act, l.downW(), l.downB());
+        return addDelta(down, layer, config.family() == Family.GPT2 ? Module.MLP_C_PROJ : Module.DOWN_PROJ, act);
+    }
+
+    private NDArray addDelta(NDArray y, int layer, Module module, NDArray x) {
+        if (adapters == null) {
+            return y;
+        }
+        NDArray d = adapters.delta(layer, module, x);
+        return d == null ? y : y.add(d);
+    }
+
+    private NDArray activate(NDArray x) {
+        Activation a = config.activation();
+        switch (a) {
+            case SILU:
+                return x.mul(x.getNDArrayInternal().sigmoid());
+            case GELU_TANH: // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+                NDArray inner = x.mul(x).mul(x).mul(geluK).add(x).mul(geluC);
+                return x.mul(half).mul(inner.tanh().add(one));
+            case GELU:
+                return x.getNDArrayInternal().gelu();
+            case RELU:
+            default:
+                return x.getNDArrayInternal().relu();
+        }
+    }
+
+    private NDArray norm(NDArray x, NDArray w, NDArray b) {
+        if (config.family() == Family.GPT2) {
+            return JniUtils.layerNorm((PtNDArray) x, new Shape(config.hidden()), (PtNDArray) w, (PtNDArray) b,
+                    config.normEps());
+        }
+        NDArray variance = x.mul(x).mean(new int[] {2}, true); // [B,T,1]
+        return x.div(variance.add(normEps).sqrt()).mul(w);
+    }
+
+    /** Rotates pairs (x[i], x[i + D/2]) by the position's angles: x·cos + rotate_half(x)·sin. */
+    private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+        NDList halves = x.split(2, 3); // x: [B,*,T,D]
+        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    private static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        return JniUtils.linear((PtNDArray) x, (PtNDArray) w, (PtNDArray) b);
+    }
+
+    private static NDArray embedding(NDArray ids, NDArray w) {
+        return JniUtils.embedding((PtNDArray) ids, (PtNDArray) w, false);
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The manager that owns the parameters. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** Parameters in Hugging Face order, each once (a tied head is the embedding). */
+    public List<Param> parameters() {
+        return List.copyOf(params.values());
+    }
+
+    /** One parameter by internal name, e.g. {@code layers.0.qkv.weight}. */
+    public Param parameter(String name) {
+        Param p = params.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter " + name);
+        }
+        return p;
+    }
+
+    /** Turns gradient tracking on or off for every base parameter. */
+    public void setTrainable(boolean trainable) {
+        for (Param p : params.values()) {
+            p.value().setRequiresGradient(trainable);
+        }
+    }
+
+    /** Attaches adapters (LoRA) to the linear layers, or detaches them with null. */
+    public void setAdapters(Adapters adapters) {
+        this.adapters = adapters;
+    }
+
+    /** The attached adapters, or null. */
+    public Adapters adapters() {
+        return adapters;
+    }
+
+    /** Total number of parameter elements. */
+    public long parameterCount() {
+        long n = 0;
+        for (Param p : params.values()) {
+            n += p.value().size();
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
