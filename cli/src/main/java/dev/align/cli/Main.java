@@ -1,10 +1,59 @@
 package dev.align.cli;
 
-/** Entry point of the {@code align} command (filled in below). */
-public final class Main {
-    private Main() {}
+import dev.align.core.AlignException;
+import dev.align.core.BadInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code align} command. Training commands take {@code [--config FILE.yaml] [key=value ...]};
+ * tools take {@code --flags}. Exit codes: 0 success, 1 failure, 2 bad input (usage, config or data).
+ */
+@Command(
+        name = "align",
+        mixinStandardHelpOptions = true,
+        versionProvider = Versions.class,
+        description = "Post-training for language models on the JVM: SFT, reward models, DPO, PPO and GRPO.",
+        subcommands = {
+            LogprobsCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
 
     public static void main(String[] args) {
-        System.out.println("align");
+        quietLogging();
+        System.exit(run(args));
+    }
+
+    /** DJL logs its engine start-up at INFO and a harmless CUDA probe at WARN; keep both off stderr. */
+    static void quietLogging() {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
+        System.setProperty("org.slf4j.simpleLogger.log.ai.djl.pytorch.jni.LibUtils", "warn");
+    }
+
+    /** Runs the command line and returns its exit code. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (ex instanceof BadInputException b) {
+                b.problems().forEach(p -> cmd.getErr().println(p));
+                return 2;
+            }
+            if (ex instanceof AlignException) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                return 1;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
     }
 }

@@ -1,0 +1,2 @@
+/** The align command line. */
+package dev.align.cli;

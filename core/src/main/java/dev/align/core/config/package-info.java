@@ -1,0 +1,2 @@
+/** Run configurations: records bound from defaults, YAML and key=value overrides. */
+package dev.align.core.config;

@@ -1,0 +1,2 @@
+/** The tensor-facing batch type and a streaming JSONL reader. */
+package dev.align.core.data;

@@ -1,0 +1,2 @@
+/** Log-probabilities of labelled tokens and batched sequence scoring. */
+package dev.align.core.scoring;
