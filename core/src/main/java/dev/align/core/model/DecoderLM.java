@@ -21,6 +21,7 @@ import dev.align.core.model.HfLayout.Kind;
 import dev.align.core.model.ModelConfig.Activation;
 import dev.align.core.model.ModelConfig.Family;
 import dev.align.core.model.ModelConfig.Head;
+import dev.align.core.nd.Kernels;
 import dev.align.core.nd.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -53,6 +54,14 @@ public final class DecoderLM implements AutoCloseable {
     private static final ObjectMapper JSON =
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** How attention is computed (as transformers' {@code attn_implementation}). */
+    public enum AttentionImpl {
+        /** libtorch's fused scaled-dot-product attention (flash attention on CPU); the default. */
+        SDPA,
+        /** Explicit matmul, mask, softmax, matmul (transformers' "eager"); a reference path. */
+        EAGER
+    }
+
     /** A parameter: its internal name, its value, and whether AdamW decays it by default. */
     public record Param(String name, NDArray value, boolean decay) {}
 
@@ -75,15 +84,12 @@ public final class DecoderLM implements AutoCloseable {
     private final NDArray lmHead;
     private final NDArray score;
     private final NDArray invFreq;
-    private final NDArray half;
-    private final NDArray one;
     private final NDArray normEps;
-    private final NDArray geluC;
-    private final NDArray geluK;
     private final NDArray[] attnScale;
     private final int qDim;
     private final int kvDim;
     private Adapters adapters;
+    private AttentionImpl attention = AttentionImpl.SDPA;
 
     private DecoderLM(
             ModelConfig config,
@@ -132,11 +138,7 @@ public final class DecoderLM implements AutoCloseable {
                         RopeScaling.inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling()),
                         new Shape(config.headDim() / 2))
                 : null;
-        half = Tensors.scalar(manager, 0.5f);
-        one = Tensors.scalar(manager, 1f);
         normEps = Tensors.scalar(manager, (float) config.normEps());
-        geluC = Tensors.scalar(manager, (float) Math.sqrt(2.0 / Math.PI));
-        geluK = Tensors.scalar(manager, 0.044715f);
         attnScale = new NDArray[config.layers()];
         for (int i = 0; i < attnScale.length; i++) {
             double s = 1.0;
@@ -440,16 +442,10 @@ public final class DecoderLM implements AutoCloseable {
             cos = emb.cos();
             sin = emb.sin();
         }
-        int rep = config.heads() / config.kvHeads();
-        NDArray groupedMask = mask;
-        if (rep > 1) { // queries of one KV group side by side: [B,1,rep*T,S]
-            long s = mask.getShape().get(3);
-            groupedMask = mask.reshape(b, 1, 1, t, s).broadcast(b, 1, rep, t, s).reshape(b, 1, rep * t, s);
-        }
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
             NDArray h = norm(x, l.norm1W(), l.norm1B());
-            x = x.add(attention(i, l, h, cos, sin, groupedMask, cache));
+            x = x.add(attention(i, l, h, cos, sin, mask, cache));
             h = norm(x, l.norm2W(), l.norm2B());
             x = x.add(mlp(i, l, h));
         }
@@ -513,12 +509,19 @@ public final class DecoderLM implements AutoCloseable {
             k = cache.keys[layer].get(used); // [B,K,S,D]
             v = cache.values[layer].get(used);
         }
-        long s = k.getShape().get(2);
-        int rep = nh / kv;
-        NDArray qg = q.mul(attnScale[layer]).reshape(b, kv, rep * t, d); // [B,K,rep*T,D]
-        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).add(mask); // [B,K,rep*T,S]
-        NDArray out = scores.softmax(-1).matMul(v); // [B,K,rep*T,D]
-        out = out.reshape(b, nh, t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) nh * d); // [B,T,N*D]
+        NDArray out; // softmax(q·kᵀ·scale + mask)·v: [B,N,T,D]
+        if (attention == AttentionImpl.SDPA) { // fused (flash attention on CPU), grouped-query aware
+            out = Kernels.attention(q, k, v, mask, attnScale[layer]);
+        } else { // eager: the queries of one KV group side by side, [B,K,rep*T,D]
+            long s = k.getShape().get(2);
+            int rep = nh / kv;
+            NDArray groupMask = rep == 1 ? mask
+                    : mask.reshape(b, 1, 1, t, s).broadcast(b, 1, rep, t, s).reshape(b, 1, rep * t, s);
+            NDArray qg = q.mul(attnScale[layer]).reshape(b, kv, rep * t, d);
+            NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).add(groupMask); // [B,K,rep*T,S]
+            out = scores.softmax(-1).matMul(v).reshape(b, nh, t, d);
+        }
+        out = out.transpose(0, 2, 1, 3).reshape(b, t, (long) nh * d); // [B,T,N*D]
         return addDelta(linear(out, l.oW(), l.oB()), layer,
                 config.family() == Family.GPT2 ? Module.ATTN_C_PROJ : Module.O_PROJ, out);
     }
@@ -530,7 +533,7 @@ public final class DecoderLM implements AutoCloseable {
             NDList gu = up.split(2, 2); // [B,T,I] each
             NDArray gate = addDelta(gu.get(0), layer, Module.GATE_PROJ, h);
             NDArray u = addDelta(gu.get(1), layer, Module.UP_PROJ, h);
-            act = activate(gate).mul(u);
+            act = config.activation() == Activation.SILU ? Kernels.siluMul(gate, u) : activate(gate).mul(u);
         } else {
             act = activate(addDelta(up, layer, Module.C_FC, h));
         }
@@ -550,10 +553,9 @@ public final class DecoderLM implements AutoCloseable {
         Activation a = config.activation();
         switch (a) {
             case SILU:
-                return x.mul(x.getNDArrayInternal().sigmoid());
+                return Kernels.silu(x);
             case GELU_TANH: // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-                NDArray inner = x.mul(x).mul(x).mul(geluK).add(x).mul(geluC);
-                return x.mul(half).mul(inner.tanh().add(one));
+                return Kernels.geluTanh(x);
             case GELU:
                 return x.getNDArrayInternal().gelu();
             case RELU:
@@ -621,6 +623,11 @@ public final class DecoderLM implements AutoCloseable {
     /** Attaches adapters (LoRA) to the linear layers, or detaches them with null. */
     public void setAdapters(Adapters adapters) {
         this.adapters = adapters;
+    }
+
+    /** Chooses the attention implementation (default {@link AttentionImpl#SDPA}). */
+    public void setAttention(AttentionImpl impl) {
+        this.attention = impl;
     }
 
     /** The attached adapters, or null. */
