@@ -635,6 +635,59 @@ public final class DecoderLM implements AutoCloseable {
         return adapters;
     }
 
+    /** The linear layers adapters can attach to in this model's family. */
+    public List<Module> adaptableModules() {
+        return config.family() == Family.LLAMA
+                ? List.of(Module.Q_PROJ, Module.K_PROJ, Module.V_PROJ, Module.O_PROJ, Module.GATE_PROJ,
+                        Module.UP_PROJ, Module.DOWN_PROJ)
+                : List.of(Module.C_ATTN, Module.ATTN_C_PROJ, Module.C_FC, Module.MLP_C_PROJ);
+    }
+
+    /** {out, in} of a module's weight as Hugging Face's {@code nn.Linear} sees it. */
+    public long[] moduleShape(Module module) {
+        long h = config.hidden();
+        long in = config.intermediate();
+        return switch (module) {
+            case Q_PROJ -> new long[] {qDim, h};
+            case K_PROJ, V_PROJ -> new long[] {kvDim, h};
+            case O_PROJ -> new long[] {h, qDim};
+            case GATE_PROJ, UP_PROJ -> new long[] {in, h};
+            case DOWN_PROJ -> new long[] {h, in};
+            case C_ATTN -> new long[] {3 * h, h};
+            case ATTN_C_PROJ -> new long[] {h, h};
+            case C_FC -> new long[] {in, h};
+            case MLP_C_PROJ -> new long[] {h, in};
+        };
+    }
+
+    /**
+     * Adds {@code delta} [out, in] to a module's weight in place (merging an adapter). Runs off the
+     * autograd tape.
+     */
+    public void addToWeight(int layer, Module module, NDArray delta) {
+        String l = "layers." + layer + ".";
+        long h = config.hidden();
+        long in = config.intermediate();
+        String name;
+        long start;
+        switch (module) {
+            case Q_PROJ -> { name = l + "qkv.weight"; start = 0; }
+            case K_PROJ -> { name = l + "qkv.weight"; start = qDim; }
+            case V_PROJ -> { name = l + "qkv.weight"; start = qDim + kvDim; }
+            case O_PROJ, ATTN_C_PROJ -> { name = l + "o.weight"; start = 0; }
+            case GATE_PROJ -> { name = l + "up.weight"; start = 0; }
+            case UP_PROJ -> { name = l + "up.weight"; start = in; }
+            case DOWN_PROJ, MLP_C_PROJ -> { name = l + "down.weight"; start = 0; }
+            case C_ATTN -> { name = l + "qkv.weight"; start = 0; }
+            default -> { name = l + "up.weight"; start = 0; } // C_FC
+        }
+        long rows = moduleShape(module)[0];
+        NDArray w = params.get(name).value();
+        try (NDArray slice = w.get(new NDIndex().addSliceDim(start, start + rows))) {
+            slice.addi(delta);
+        }
+    }
+
     /** Total number of parameter elements. */
     public long parameterCount() {
         long n = 0;
