@@ -117,6 +117,64 @@ public final class Configs {
         }
     }
 
+    /**
+     * Several config records bound from ONE flat namespace (e.g. the shared training arguments and a
+     * method's own arguments, as TRL's DPOConfig extends TrainingArguments): defaults of all records are
+     * merged (their keys must not collide), then the file and the overrides are applied with unknown
+     * keys checked against the union, then each record takes its own keys.
+     */
+    public static Resolved loadAll(Path file, List<String> overrides, Object... defaults) {
+        ObjectNode merged = YAML.createObjectNode();
+        for (Object d : defaults) {
+            ObjectNode t = YAML.valueToTree(d);
+            t.fieldNames().forEachRemaining(k -> {
+                if (merged.has(k)) {
+                    throw new IllegalArgumentException("config key '" + k + "' defined twice");
+                }
+            });
+            merged.setAll(t);
+        }
+        ObjectNode resolved = load(ObjectNode.class, merged, file, overrides);
+        java.util.Map<Class<?>, Object> out = new java.util.LinkedHashMap<>();
+        String source = file != null ? file.toString() : "command line";
+        for (Object d : defaults) {
+            ObjectNode own = YAML.createObjectNode();
+            YAML.valueToTree(d).fieldNames().forEachRemaining(k -> own.set(k, resolved.get(k)));
+            try {
+                out.put(d.getClass(), YAML.treeToValue(own, d.getClass()));
+            } catch (InvalidFormatException e) {
+                throw new BadInputException(source + ": key '" + path(e) + "': cannot use '" + e.getValue() + "' as "
+                        + e.getTargetType().getSimpleName().toLowerCase());
+            } catch (MismatchedInputException e) {
+                throw new BadInputException(source + ": key '" + path(e) + "': " + e.getOriginalMessage());
+            } catch (JsonProcessingException e) {
+                throw new BadInputException(source + ": " + e.getOriginalMessage());
+            } catch (IllegalArgumentException e) {
+                Throwable c = e.getCause() != null ? e.getCause() : e;
+                throw new BadInputException(source + ": " + c.getMessage());
+            }
+        }
+        return new Resolved(resolved, out);
+    }
+
+    /**
+     * Records bound by {@link #loadAll}, and the flat tree they came from (what a run writes out).
+     *
+     * @param tree the resolved flat key/value tree
+     * @param records each record by its class
+     */
+    public record Resolved(ObjectNode tree, java.util.Map<Class<?>, Object> records) {
+        /** The record of {@code type}. */
+        public <T> T get(Class<T> type) {
+            return type.cast(records.get(type));
+        }
+
+        /** The resolved config as YAML. */
+        public String yaml() {
+            return toYaml(tree);
+        }
+    }
+
     private static String path(MismatchedInputException e) {
         return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining("."));
