@@ -397,14 +397,13 @@ final class JinjaEngine {
                     break;
                 }
             }
-            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new TemplateFailure(clean(error.getMessage()), error.getLineno());
-            }
             if (error.getReason() == TemplateError.ErrorReason.UNKNOWN
-                    && error.getItem() == TemplateError.ErrorItem.FILTER) {
-                throw new TemplateFailure("No filter named " + error.getFieldName() + ".", error.getLineno());
+                    && error.getItem() == TemplateError.ErrorItem.PROPERTY
+                    && error.getSeverity() == TemplateError.ErrorType.WARNING) {
+                return; // a missing attribute is undefined in jinja2, not an error (until it is used)
             }
-            super.addError(error);
+            // jinja2 raises on every other error; Jinjava would collect them and go on
+            throw new TemplateFailure(clean(error.getMessage()), error.getLineno());
         }
 
         @Override

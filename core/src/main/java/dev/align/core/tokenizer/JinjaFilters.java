@@ -2,6 +2,7 @@ package dev.align.core.tokenizer;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.lib.exptest.ExpTest;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.objects.SafeString;
 import java.util.ArrayList;
@@ -51,6 +52,27 @@ final class JinjaFilters {
                 return kwargs.get(key);
             }
             return i < args.size() ? args.get(i) : dflt;
+        }
+    }
+
+    /** A one-argument test ({@code x is name}). */
+    private abstract static class PyTest implements ExpTest {
+        private final String name;
+
+        PyTest(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String getName() {
+            return name;
+        }
+
+        abstract boolean test(Object v);
+
+        @Override
+        public boolean evaluate(Object var, JinjavaInterpreter interpreter, Object... args) {
+            return test(var);
         }
     }
 
@@ -198,6 +220,30 @@ final class JinjaFilters {
             @Override
             Object apply(Object v, List<Object> args, Map<String, Object> kw) {
                 return seq(v);
+            }
+        });
+        for (String name : List.of("default", "d")) {
+            j.registerFilter(new PyFilter(name) {
+                @Override
+                Object apply(Object v, List<Object> args, Map<String, Object> kw) {
+                    Object dflt = arg(args, kw, 0, "default_value", "");
+                    boolean bool = PyValues.truthy(arg(args, kw, 1, "boolean", false));
+                    return v == null || (bool && !PyValues.truthy(v)) ? dflt : v;
+                }
+            });
+        }
+        j.registerExpTest(new PyTest("iterable") {
+            @Override
+            boolean test(Object v) {
+                return v instanceof Iterable || v instanceof Map || v instanceof CharSequence
+                        || v instanceof SafeString || v instanceof Object[];
+            }
+        });
+        j.registerExpTest(new PyTest("sequence") {
+            @Override
+            boolean test(Object v) {
+                return v instanceof Collection || v instanceof Map || v instanceof CharSequence
+                        || v instanceof SafeString || v instanceof Object[];
             }
         });
         for (String name : List.of("length", "count")) {

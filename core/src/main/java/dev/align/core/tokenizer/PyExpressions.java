@@ -3,6 +3,7 @@ package dev.align.core.tokenizer;
 import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
 import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.el.ext.AdditionOperator;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.el.ext.AstNamedParameter;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
 import com.hubspot.jinjava.el.ext.ExtendedScanner;
@@ -24,6 +25,7 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstBinary;
 import jinjava.de.odysseus.el.tree.impl.ast.AstBracket;
 import jinjava.de.odysseus.el.tree.impl.ast.AstDot;
 import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
+import jinjava.de.odysseus.el.tree.impl.ast.AstMethod;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
 import jinjava.de.odysseus.el.tree.impl.ast.AstParameters;
 import jinjava.de.odysseus.el.tree.impl.ast.AstRightValue;
@@ -90,6 +92,24 @@ final class PyExpressions {
             return super.createAstBinary(left, right, op == AdditionOperator.OP ? PyMethods.PyOps.ADD : op);
         }
 
+        /** Filters ({@code filter:name.filter}) and tests ({@code exptest:name.evaluate}) must exist, as in jinja2. */
+        @Override
+        protected AstDot createAstDot(AstNode prefix, String property, boolean lvalue) {
+            if (prefix instanceof AstIdentifier id) {
+                String n = id.getName();
+                JinjavaInterpreter interp = JinjavaInterpreter.getCurrent();
+                if (interp != null && n.startsWith(ExtendedParser.FILTER_PREFIX)
+                        && interp.getContext().getFilter(n.substring(ExtendedParser.FILTER_PREFIX.length())) == null) {
+                    throw new ELException("No filter named '" + n.substring(ExtendedParser.FILTER_PREFIX.length()) + "'.");
+                }
+                if (interp != null && n.startsWith(ExtendedParser.EXPTEST_PREFIX)
+                        && interp.getContext().getExpTest(n.substring(ExtendedParser.EXPTEST_PREFIX.length())) == null) {
+                    throw new ELException("No test named '" + n.substring(ExtendedParser.EXPTEST_PREFIX.length()) + "'.");
+                }
+            }
+            return super.createAstDot(prefix, property, lvalue);
+        }
+
         /** {@code not} at the level of jinja2's {@code parse_not}: below {@code and}, above comparisons. */
         @Override
         protected AstNode eq(boolean required) throws Scanner.ScanException, ParseException {
@@ -148,8 +168,8 @@ final class PyExpressions {
                 if (s == Symbol.DOT) {
                     consumeToken();
                     String name = consumeToken(Symbol.IDENTIFIER).getImage();
-                    AstDot dot = createAstDot(v, name, lvalue);
-                    v = getToken().getSymbol() == Symbol.LPAREN && calls ? createAstMethod(dot, params()) : dot;
+                    AstDot dot = new PyDot(v, name, lvalue);
+                    v = getToken().getSymbol() == Symbol.LPAREN && calls ? new PyMethod(v, name, null, params()) : dot;
                 } else if (s == Symbol.LBRACK) {
                     consumeToken();
                     AstNode first = getToken().getSymbol() == Symbol.COLON ? null : expr(true);
@@ -165,9 +185,9 @@ final class PyExpressions {
                         v = new AstSlice(v, first, stop, step);
                     } else {
                         consumeToken(Symbol.RBRACK);
-                        AstBracket bracket = createAstBracket(v, first, lvalue, true);
+                        AstBracket bracket = new PyBracket(v, first, lvalue);
                         v = getToken().getSymbol() == Symbol.LPAREN && calls
-                                ? createAstMethod(bracket, params()) : bracket;
+                                ? new PyMethod(v, null, first, params()) : bracket;
                     }
                 } else {
                     return v; // filters and tests are applied by filter() (natural precedence)
@@ -178,6 +198,85 @@ final class PyExpressions {
         private boolean isSliceEnd() {
             Symbol s = getToken().getSymbol();
             return s == Symbol.COLON || s == Symbol.RBRACK;
+        }
+    }
+
+    /** The name of an expression for messages. */
+    static String describe(AstNode n) {
+        try {
+            StringBuilder b = new StringBuilder();
+            n.appendStructure(b, null);
+            return b.toString();
+        } catch (RuntimeException e) {
+            return String.valueOf(n);
+        }
+    }
+
+    /** Reads {@code base[property]} (or {@code base.property}); an undefined or None base is an error. */
+    private static Object get(AstNode prefix, Object property, Bindings bindings, ELContext context) {
+        Object base = prefix.eval(bindings, context);
+        if (base == null) {
+            throw new ELException("UndefinedError: '" + describe(prefix) + "' is undefined (or None), so it has no attribute or item "
+                    + PyValues.repr(property));
+        }
+        context.setPropertyResolved(false);
+        return context.getELResolver().getValue(context, base, property);
+    }
+
+    /** {@code a.b}, failing like jinja2 when {@code a} is undefined. */
+    static final class PyDot extends AstDot {
+        PyDot(AstNode base, String property, boolean lvalue) {
+            super(base, property, lvalue, false);
+        }
+
+        @Override
+        public Object eval(Bindings bindings, ELContext context) {
+            return get(prefix, property, bindings, context);
+        }
+    }
+
+    /** {@code a[b]}, failing like jinja2 when {@code a} is undefined. */
+    static final class PyBracket extends AstBracket {
+        PyBracket(AstNode base, AstNode property, boolean lvalue) {
+            super(base, property, lvalue, true, false);
+        }
+
+        @Override
+        public Object eval(Bindings bindings, ELContext context) {
+            return get(prefix, property.eval(bindings, context), bindings, context);
+        }
+    }
+
+    /** {@code a.name(args)} or {@code a[expr](args)}, failing like jinja2 when {@code a} is undefined. */
+    static final class PyMethod extends AstMethod {
+        private final AstNode base;
+        private final String name;
+        private final AstNode nameExpr;
+        private final AstParameters args;
+
+        PyMethod(AstNode base, String name, AstNode nameExpr, AstParameters args) {
+            super(name != null ? new AstDot(base, name, false) : new AstBracket(base, nameExpr, false, true), args);
+            this.base = base;
+            this.name = name;
+            this.nameExpr = nameExpr;
+            this.args = args;
+        }
+
+        @Override
+        public Object eval(Bindings bindings, ELContext context) {
+            Object target = base.eval(bindings, context);
+            String method = name != null ? name : String.valueOf(nameExpr.eval(bindings, context));
+            if (target == null) {
+                throw new ELException("UndefinedError: '" + describe(base) + "' is undefined (or None), so it has no "
+                        + "method '" + method + "'");
+            }
+            Object[] values = args.eval(bindings, context);
+            context.setPropertyResolved(false);
+            Object result = context.getELResolver().invoke(context, target, method, null, values);
+            if (!context.isPropertyResolved()) {
+                throw new ELException("'" + PyValues.typeName(target) + "' object has no attribute '" + method + "'");
+            }
+            return result;
         }
     }
 

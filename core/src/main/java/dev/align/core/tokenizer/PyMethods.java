@@ -30,19 +30,16 @@ final class PyMethods extends ELResolver {
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
         if (base instanceof CharSequence || base instanceof SafeString) {
-            if (property instanceof Number n && !(property instanceof Double)) {
-                String s = base.toString();
-                int[] cps = s.codePoints().toArray();
-                long i = n.longValue();
-                if (i < 0) {
-                    i += cps.length;
-                }
-                context.setPropertyResolved(true);
-                if (i < 0 || i >= cps.length) {
-                    throw new ELException("IndexError: string index out of range");
-                }
-                return new String(cps, (int) i, 1);
+            // jinja2: s[i] is a character; an index out of range or any attribute is undefined
+            context.setPropertyResolved(true);
+            Long index = property instanceof Number n && !(property instanceof Double) ? (Long) n.longValue()
+                    : property instanceof String p && p.matches("-?[0-9]{1,9}") ? (Long) Long.parseLong(p) : null;
+            if (index == null) {
+                return null;
             }
+            int[] cps = base.toString().codePoints().toArray();
+            long i = index < 0 ? index + cps.length : index;
+            return i < 0 || i >= cps.length ? null : new String(cps, (int) i, 1);
         }
         return null;
     }
