@@ -212,8 +212,33 @@ final class JinjaFilters {
                     throw new JinjaEngine.TemplateFailure("TypeError: can only get item pairs from a mapping.", -1);
                 }
                 List<Object> out = new ArrayList<>();
-                m.forEach((k, val) -> out.add(java.util.Arrays.asList(k, val)));
+                m.forEach((k, val) -> out.add(new PyValues.PyTuple(k, val)));
                 return out;
+            }
+        });
+        j.registerFilter(new PyFilter("dictsort") {
+            @Override
+            Object apply(Object v, List<Object> args, Map<String, Object> kw) {
+                if (!(v instanceof Map<?, ?> m)) {
+                    throw new JinjaEngine.TemplateFailure("TypeError: dictsort requires a mapping", -1);
+                }
+                boolean caseSensitive = PyValues.truthy(arg(args, kw, 0, "case_sensitive", false));
+                boolean byValue = "value".equals(arg(args, kw, 1, "by", "key"));
+                boolean reverse = PyValues.truthy(arg(args, kw, 2, "reverse", false));
+                List<PyValues.PyTuple> out = new ArrayList<>();
+                m.forEach((k, val) -> out.add(new PyValues.PyTuple(k, val)));
+                java.util.Comparator<PyValues.PyTuple> cmp = (a, b) -> {
+                    Object x = a.get(byValue ? 1 : 0);
+                    Object y = b.get(byValue ? 1 : 0);
+                    if (x instanceof Number nx && y instanceof Number ny) {
+                        return Double.compare(nx.doubleValue(), ny.doubleValue());
+                    }
+                    String sx = PyValues.str(x);
+                    String sy = PyValues.str(y);
+                    return caseSensitive ? sx.compareTo(sy) : sx.toLowerCase(Locale.ROOT).compareTo(sy.toLowerCase(Locale.ROOT));
+                };
+                out.sort(reverse ? cmp.reversed() : cmp);
+                return new ArrayList<Object>(out);
             }
         });
         j.registerFilter(new PyFilter("list") {

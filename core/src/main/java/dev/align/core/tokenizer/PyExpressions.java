@@ -5,6 +5,7 @@ import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.el.ext.AdditionOperator;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.el.ext.AstNamedParameter;
+import com.hubspot.jinjava.el.ext.AstTuple;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
 import com.hubspot.jinjava.el.ext.ExtendedScanner;
 import com.hubspot.jinjava.el.ext.NamedParameterOperator;
@@ -90,6 +91,21 @@ final class PyExpressions {
         @Override
         protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator op) {
             return super.createAstBinary(left, right, op == AdditionOperator.OP ? PyMethods.PyOps.ADD : op);
+        }
+
+        /** A tuple literal evaluates to a {@link PyValues.PyTuple}. */
+        @Override
+        protected AstTuple createAstTuple(AstParameters parameters) throws Scanner.ScanException, ParseException {
+            return new AstTuple(parameters) {
+                @Override
+                public Object eval(Bindings bindings, ELContext context) {
+                    Object[] values = new Object[elements.getCardinality()];
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = elements.getChild(i).eval(bindings, context);
+                    }
+                    return new PyValues.PyTuple(values);
+                }
+            };
         }
 
         /** Filters ({@code filter:name.filter}) and tests ({@code exptest:name.evaluate}) must exist, as in jinja2. */

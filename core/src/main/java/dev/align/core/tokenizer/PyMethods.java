@@ -75,7 +75,7 @@ final class PyMethods extends ELResolver {
             case "items": {
                 List<Object> out = new ArrayList<>(m.size());
                 for (Map.Entry<?, ?> e : m.entrySet()) {
-                    out.add(java.util.Arrays.asList(e.getKey(), e.getValue()));
+                    out.add(new PyValues.PyTuple(e.getKey(), e.getValue()));
                 }
                 return out;
             }
@@ -267,9 +267,9 @@ final class PyMethods extends ELResolver {
                 String sep = s(a[0], name);
                 int i = name.equals("partition") ? s.indexOf(sep) : s.lastIndexOf(sep);
                 if (i < 0) {
-                    return name.equals("partition") ? List.of(s, "", "") : List.of("", "", s);
+                    return name.equals("partition") ? new PyValues.PyTuple(s, "", "") : new PyValues.PyTuple("", "", s);
                 }
-                return List.of(s.substring(0, i), sep, s.substring(i + sep.length()));
+                return new PyValues.PyTuple(s.substring(0, i), sep, s.substring(i + sep.length()));
             }
             case "removeprefix":
                 arity(name, a, 1, 1);

@@ -21,6 +21,30 @@ import java.util.Map;
 final class PyValues {
     private PyValues() {}
 
+    /** A Python tuple: an immutable list that prints with parentheses. */
+    static final class PyTuple extends java.util.AbstractList<Object> implements java.util.RandomAccess,
+            com.hubspot.jinjava.objects.PyWrapper {
+        private final Object[] items;
+
+        PyTuple(Object... items) {
+            this.items = items.clone();
+        }
+
+        PyTuple(List<?> items) {
+            this.items = items.toArray();
+        }
+
+        @Override
+        public Object get(int i) {
+            return items[i];
+        }
+
+        @Override
+        public int size() {
+            return items.length;
+        }
+    }
+
     /** A deep copy of {@code v} made of plain template values (the caller's objects are never exposed). */
     static Object plain(Object v, String where) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Long || v instanceof Double) {
@@ -191,6 +215,15 @@ final class PyValues {
             b.append(n.longValue());
         } else if (v instanceof CharSequence || v instanceof SafeString) {
             strRepr(v.toString(), b);
+        } else if (v instanceof PyTuple t) {
+            b.append('(');
+            for (int i = 0; i < t.size(); i++) {
+                if (i > 0) {
+                    b.append(", ");
+                }
+                repr(t.get(i), b, depth + 1);
+            }
+            b.append(t.size() == 1 ? ",)" : ")");
         } else if (v instanceof Map<?, ?> m) {
             b.append('{');
             boolean first = true;
