@@ -109,7 +109,8 @@ final class JinjaEngine {
                 "fn:map_entry", "fn:list"));
         disabled.put(Context.Library.FILTER, Set.of("render", "fromjson", "fromyaml", "toyaml", "ipaddr",
                 "ipv4", "ipv6", "md5", "b64encode", "b64decode", "random", "shuffle", "datetimeformat",
-                "strtotime", "strtodate", "unixtimestamp", "closehtml", "truncatehtml"));
+                "strtotime", "strtodate", "unixtimestamp", "closehtml", "truncatehtml", "format", "center", "indent",
+                "wordwrap", "filesizeformat", "urlize", "xmlattr"));
         disabled.put(Context.Library.TAG, Set.of("include", "import", "from", "extends", "block", "print",
                 "raw", "autoescape", "cycle", "ifchanged", "unless", "do"));
         return JinjavaConfig.newBuilder()
@@ -180,7 +181,12 @@ final class JinjaEngine {
 
     /** Parses a template into Jinjava nodes. */
     static Compiled compile(String source) {
-        List<JinjaLexer.Piece> pieces = JinjaLexer.lex(source);
+        List<JinjaLexer.Piece> pieces;
+        try {
+            pieces = JinjaLexer.lex(source);
+        } catch (JinjaLexer.SyntaxError e) {
+            throw new TemplateFailure(e.getMessage(), e.line);
+        }
         JinjavaInterpreter interp = new PyInterpreter(JINJAVA, JINJAVA.getGlobalContextCopy(), CONFIG, null);
         JinjavaInterpreter.pushCurrent(interp);
         try {
@@ -246,8 +252,6 @@ final class JinjaEngine {
                         + ((TagNode) parent).getEndName() + "'", parent.getLineNumber());
             }
             return new Compiled(root, generation);
-        } catch (JinjaLexer.SyntaxError e) {
-            throw new TemplateFailure(e.getMessage(), e.line);
         } finally {
             JinjavaInterpreter.popCurrent();
         }

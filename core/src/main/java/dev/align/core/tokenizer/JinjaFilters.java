@@ -198,6 +198,7 @@ final class JinjaFilters {
                         o = o instanceof Map<?, ?> m ? m.get(attr.toString()) : null;
                     }
                     b.append(o == null ? "" : PyValues.str(o));
+                    PyValues.checkSize(b.length() > PyValues.MAX_CHARS ? b.toString() : "");
                 }
                 return b.toString();
             }

@@ -53,7 +53,8 @@ final class PyMethods extends ELResolver {
         Object[] args = params == null ? new Object[0] : params;
         if (base instanceof CharSequence || base instanceof SafeString) {
             context.setPropertyResolved(true);
-            return str(base.toString(), name, args);
+            Object out = str(base.toString(), name, args);
+            return out instanceof String r ? PyValues.checkSize(r) : out;
         }
         if (base instanceof Map<?, ?> m) {
             context.setPropertyResolved(true);
@@ -229,6 +230,10 @@ final class PyMethods extends ELResolver {
                     }
                     first = false;
                     b.append(s(o, name));
+                    if (b.length() > PyValues.MAX_CHARS) {
+                        throw new ELException("the template built a string longer than " + PyValues.MAX_CHARS
+                                + " characters");
+                    }
                 }
                 return b.toString();
             }
@@ -296,7 +301,7 @@ final class PyMethods extends ELResolver {
                         && s.codePoints().noneMatch(Character::isUpperCase);
             case "zfill": {
                 arity(name, a, 1, 1);
-                int w = ((Number) a[0]).intValue();
+                int w = width(a[0]);
                 int len = s.codePointCount(0, s.length());
                 if (len >= w) {
                     return s;
@@ -309,7 +314,7 @@ final class PyMethods extends ELResolver {
             case "ljust":
             case "rjust": {
                 arity(name, a, 1, 2);
-                int w = ((Number) a[0]).intValue();
+                int w = width(a[0]);
                 String fill = a.length > 1 ? s(a[1], name) : " ";
                 int len = s.codePointCount(0, s.length());
                 if (len >= w) {
@@ -325,6 +330,14 @@ final class PyMethods extends ELResolver {
             default:
                 throw noAttr("str", name);
         }
+    }
+
+    private static int width(Object w) {
+        long v = ((Number) w).longValue();
+        if (v > PyValues.MAX_CHARS) {
+            throw new ELException("the template built a string longer than " + PyValues.MAX_CHARS + " characters");
+        }
+        return (int) v;
     }
 
     private static int norm(int i, int len) {
@@ -498,6 +511,22 @@ final class PyMethods extends ELResolver {
     }
 
     private static String replace(String s, String old, String neu, int count) {
+        if (neu.length() > old.length()) {
+            long n = 0;
+            if (old.isEmpty()) {
+                n = s.length() + 1L;
+            } else {
+                for (int i = s.indexOf(old); i >= 0; i = s.indexOf(old, i + old.length())) {
+                    n++;
+                }
+            }
+            if (count >= 0) {
+                n = Math.min(n, count);
+            }
+            if (s.length() + n * (neu.length() - old.length()) > PyValues.MAX_CHARS) {
+                throw new ELException("the template built a string longer than " + PyValues.MAX_CHARS + " characters");
+            }
+        }
         if (count < 0) {
             if (old.isEmpty()) {
                 StringBuilder b = new StringBuilder(neu);
@@ -646,13 +675,16 @@ final class PyMethods extends ELResolver {
                 boolean s1 = o1 instanceof CharSequence || o1 instanceof SafeString;
                 boolean s2 = o2 instanceof CharSequence || o2 instanceof SafeString;
                 if (s1 && s2) {
-                    return o1.toString() + o2;
+                    return PyValues.checkSize(o1.toString() + o2);
                 }
                 if (s1) {
                     throw new ELException("TypeError: can only concatenate str (not \"" + PyValues.typeName(o2)
                             + "\") to str");
                 }
                 if (o1 instanceof List<?> l1 && o2 instanceof List<?> l2) {
+                    if ((long) l1.size() + l2.size() > PyValues.MAX_ITEMS) {
+                        throw new ELException("the template built a list longer than " + PyValues.MAX_ITEMS + " items");
+                    }
                     List<Object> out = new ArrayList<>(l1);
                     out.addAll(l2);
                     return out;

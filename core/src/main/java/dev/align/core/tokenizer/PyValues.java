@@ -19,7 +19,21 @@ import java.util.Map;
  * {@code null}, {@code List}, {@code Map<String, Object>}.
  */
 final class PyValues {
+    /** Longest string a template may build. */
+    static final int MAX_CHARS = JinjaEngine.MAX_OUTPUT;
+    /** Longest list a template may build. */
+    static final int MAX_ITEMS = 1_000_000;
+
     private PyValues() {}
+
+    /** {@code s}, or an error if it is longer than {@link #MAX_CHARS}. */
+    static String checkSize(String s) {
+        if (s.length() > MAX_CHARS) {
+            throw new jinjava.javax.el.ELException("the template built a string longer than " + MAX_CHARS
+                    + " characters");
+        }
+        return s;
+    }
 
     /** A Python tuple: an immutable list that prints with parentheses. */
     static final class PyTuple extends java.util.AbstractList<Object> implements java.util.RandomAccess,
