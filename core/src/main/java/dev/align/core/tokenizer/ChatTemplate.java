@@ -25,8 +25,11 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Differences from Python a template could notice: a {@code None} value and an undefined one are the
  * same here ({@code x is defined} is false for a key whose value is None, and both print as nothing);
- * recursive {@code for} loops are not supported. Renders are bounded (steps, output size, recursion);
- * a template that exceeds a bound fails with an {@link AlignException}.
+ * recursive {@code for} loops, chained comparisons ({@code a < b < c}), {@code %} string formatting and
+ * the {@code format}, {@code center}, {@code indent} and {@code wordwrap} filters are not supported (an
+ * error, never a silent difference). Renders are bounded (steps, output size, string and list sizes,
+ * macro recursion); a template that exceeds a bound fails with an {@link AlignException}. One instance
+ * may be shared between threads.
  */
 public final class ChatTemplate {
     /** A character span {@code [start, end)} of the rendered text, in Java {@code char} offsets. */

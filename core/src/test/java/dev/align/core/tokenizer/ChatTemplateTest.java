@@ -170,6 +170,40 @@ class ChatTemplateTest {
     }
 
     @Test
+    void rendersConcurrentlyFromOneInstance() throws Exception {
+        String src = ChatTemplateGoldenTest.template("qwen3_training.jinja");
+        ChatTemplate t = ChatTemplate.of(src, "qwen3_training.jinja", Map.of("eos_token", "<|im_end|>"));
+        List<List<Map<String, Object>>> convs = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            convs.add(chat("system", "s" + i, "user", "q" + i, "assistant", "<think>r" + i + "</think>a" + i));
+        }
+        List<ChatTemplate.Rendered> expected = new ArrayList<>();
+        for (List<Map<String, Object>> c : convs) {
+            expected.add(t.render(c, false, Map.of()));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> futures = new ArrayList<>();
+            for (int k = 0; k < 8; k++) {
+                futures.add(pool.submit(() -> {
+                    for (int i = 0; i < convs.size(); i++) {
+                        if (!expected.get(i).equals(t.render(convs.get(i), false, Map.of()))) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (java.util.concurrent.Future<Boolean> f : futures) {
+                assertTrue(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, expected.get(3).generation().size());
+    }
+
+    @Test
     void qwen3RendersAConversationWithReasoning() {
         try (Tokenizer tok = Tokenizer.load(Fixtures.qwen3Tokenizer())) {
             ChatTemplate t = tok.chatTemplate();
