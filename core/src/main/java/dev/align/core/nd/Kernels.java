@@ -1,0 +1,246 @@
+package dev.align.core.nd;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.align.core.AlignException;
+import dev.align.core.Engines;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Fused libtorch operators that DJL's API does not expose: scaled-dot-product (flash) attention, SiLU,
+ * and the fused AdamW update. They are reached through a TorchScript module whose source is the
+ * {@link #SOURCE} string below, packed into TorchScript's archive format in memory and compiled by
+ * libtorch's own TorchScript compiler when first used (no Python is involved; nothing is read from
+ * disk). Calls made with gradient tracking record the operators on the autograd tape like any other op.
+ */
+public final class Kernels {
+    /** TorchScript source of the kernel module (the archive's {@code code/__torch__.py}). */
+    static final String SOURCE = String.join("\n",
+            "class Kernels(Module):",
+            "  __parameters__ = []",
+            "  __buffers__ = []",
+            "  training : bool",
+            "  def forward(self: __torch__.Kernels, x: Tensor) -> Tensor:",
+            "    return x",
+            "  def attention(self: __torch__.Kernels, q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: Tensor) -> Tensor:",
+            "    gqa = q.size(1) != k.size(1)",
+            "    return torch.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=scale.item(), enable_gqa=gqa)",
+            "  def silu_mul(self: __torch__.Kernels, g: Tensor, u: Tensor) -> Tensor:",
+            "    return torch.mul(torch.silu(g), u)",
+            "  def silu(self: __torch__.Kernels, g: Tensor) -> Tensor:",
+            "    return torch.silu(g)",
+            "  def gelu_tanh(self: __torch__.Kernels, x: Tensor) -> Tensor:",
+            "    return torch.gelu(x, approximate='tanh')",
+            "  def adamw(self: __torch__.Kernels, params: List[Tensor], grads: List[Tensor], m: List[Tensor],"
+                    + " v: List[Tensor], steps: List[Tensor], lr: float, b1: float, b2: float, wd: float,"
+                    + " eps: float) -> Tensor:",
+            "    torch._fused_adamw_(params, grads, m, v, [], steps, lr=lr, beta1=b1, beta2=b2,"
+                    + " weight_decay=wd, eps=eps, amsgrad=False, maximize=False)",
+            "    return steps[0]",
+            "  def grad_norm(self: __torch__.Kernels, grads: List[Tensor]) -> Tensor:",
+            "    norms = torch._foreach_norm(grads, 2.)",
+            "    return torch.norm(torch.stack(norms), 2.)",
+            "  def scale_(self: __torch__.Kernels, grads: List[Tensor], factor: Tensor) -> Tensor:",
+            "    torch._foreach_mul_(grads, factor)",
+            "    return factor",
+            "  def zero_(self: __torch__.Kernels, grads: List[Tensor]) -> Tensor:",
+            "    torch._foreach_zero_(grads)",
+            "    return grads[0]",
+            "");
+
+    private static volatile PtSymbolBlock module;
+    private static NDManager owner;
+
+    private Kernels() {}
+
+    private static PtSymbolBlock module() {
+        PtSymbolBlock m = module;
+        if (m != null) {
+            return m;
+        }
+        synchronized (Kernels.class) {
+            if (module == null) {
+                Engines.init();
+                owner = Engines.newManager();
+                try (ByteArrayInputStream in = new ByteArrayInputStream(archive())) {
+                    module = JniUtils.loadModule((PtNDManager) owner, in, true, false);
+                } catch (IOException | RuntimeException e) {
+                    throw new AlignException("cannot compile the fused-kernel module: " + e.getMessage(), e);
+                }
+            }
+            return module;
+        }
+    }
+
+    /** The TorchScript archive: a zip of uncompressed records, as {@code torch.jit.save} writes it. */
+    static byte[] archive() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            stored(zip, "kernels/data.pkl", dataPickle());
+            stored(zip, "kernels/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
+            stored(zip, "kernels/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
+            stored(zip, "kernels/.data/version", "10\n".getBytes(StandardCharsets.US_ASCII));
+            stored(zip, "kernels/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Pickle (protocol 2) of a {@code __torch__.Kernels} object with {@code training = False}. */
+    private static byte[] dataPickle() {
+        ByteArrayOutputStream p = new ByteArrayOutputStream();
+        p.write(0x80); // PROTO 2
+        p.write(2);
+        p.writeBytes("c__torch__\nKernels\n".getBytes(StandardCharsets.US_ASCII)); // GLOBAL
+        p.write(')'); // EMPTY_TUPLE
+        p.write(0x81); // NEWOBJ
+        p.write('}'); // EMPTY_DICT
+        p.write('('); // MARK
+        byte[] key = "training".getBytes(StandardCharsets.US_ASCII);
+        p.write('X'); // BINUNICODE
+        p.write(key.length);
+        p.write(0);
+        p.write(0);
+        p.write(0);
+        p.writeBytes(key);
+        p.write(0x89); // NEWFALSE
+        p.write('u'); // SETITEMS
+        p.write('b'); // BUILD
+        p.write('.'); // STOP
+        return p.toByteArray();
+    }
+
+    private static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        e.setCompressedSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        e.setTime(0);
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    private static NDArray call(String method, NDArray... inputs) {
+        NDArray marker = inputs[0].getManager().create(new Shape(0));
+        marker.setName("module_method:" + method);
+        NDList in = new NDList(inputs.length + 1);
+        for (NDArray a : inputs) {
+            in.add(a);
+        }
+        in.add(marker);
+        // IValueUtils reads array names as structure hints; inputs must be unnamed.
+        NDList out = IValueUtils.forward(module(), in, true);
+        marker.close();
+        return out.singletonOrThrow();
+    }
+
+    /**
+     * Scaled dot-product attention (libtorch's fused kernel; flash attention on CPU), differentiable.
+     * Grouped-query attention when K has fewer heads than Q.
+     *
+     * @param q [B, N, T, D]
+     * @param k [B, K, S, D]
+     * @param v [B, K, S, D]
+     * @param mask additive [B, 1, T, S]
+     * @param scale 0-dim score scale (1/sqrt(D) for a standard transformer)
+     * @return [B, N, T, D]
+     */
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, NDArray scale) {
+        return call("attention", q, k, v, mask, scale);
+    }
+
+    /** silu(g) · u, differentiable (fused SiLU forward and backward). */
+    public static NDArray siluMul(NDArray g, NDArray u) {
+        return call("silu_mul", g, u);
+    }
+
+    /** GELU with the tanh approximation (GPT-2's {@code gelu_new}), differentiable. */
+    public static NDArray geluTanh(NDArray x) {
+        return call("gelu_tanh", x);
+    }
+
+    /** silu(g) = g · sigmoid(g), differentiable. */
+    public static NDArray silu(NDArray g) {
+        return call("silu", g);
+    }
+
+    /**
+     * One fused AdamW update of every parameter (torch.optim.AdamW semantics, {@code fused=True}),
+     * off the autograd tape. {@code steps} hold each parameter's step count as a 1-element FLOAT32
+     * tensor, already incremented for this step.
+     */
+    public static void adamw(List<NDArray> params, List<NDArray> grads, List<NDArray> m, List<NDArray> v,
+            List<NDArray> steps, double lr, double b1, double b2, double wd, double eps) {
+        IValue[] args = {
+            list(params), list(grads), list(m), list(v), list(steps),
+            IValue.from(lr), IValue.from(b1), IValue.from(b2), IValue.from(wd), IValue.from(eps)
+        };
+        try (IValue r = IValueUtils.runMethod(module(), "adamw", args)) {
+            // result is steps[0]; nothing to read
+        } finally {
+            for (IValue a : args) {
+                a.close();
+            }
+        }
+    }
+
+    /** The global 2-norm of all {@code grads} (one reduction per tensor, fused), as a host float. */
+    public static float globalNorm(List<NDArray> grads) {
+        IValue g = list(grads);
+        try (IValue r = IValueUtils.runMethod(module(), "grad_norm", g)) {
+            try (NDArray n = r.toTensor((PtNDManager) grads.get(0).getManager())) {
+                return n.getFloat();
+            }
+        } finally {
+            g.close();
+        }
+    }
+
+    /** Multiplies every gradient by {@code factor} (0-dim) in place. */
+    public static void scaleInPlace(List<NDArray> grads, NDArray factor) {
+        IValue g = list(grads);
+        IValue f = IValue.from((PtNDArray) factor);
+        try (IValue r = IValueUtils.runMethod(module(), "scale_", g, f)) {
+            // in place
+        } finally {
+            g.close();
+            f.close();
+        }
+    }
+
+    /** Zeroes every tensor in place. */
+    public static void zeroInPlace(List<NDArray> tensors) {
+        IValue g = list(tensors);
+        try (IValue r = IValueUtils.runMethod(module(), "zero_", g)) {
+            // in place
+        } finally {
+            g.close();
+        }
+    }
+
+    private static IValue list(List<NDArray> arrays) {
+        PtNDArray[] a = new PtNDArray[arrays.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (PtNDArray) arrays.get(i);
+        }
+        return IValue.listFrom(a);
+    }
+}
