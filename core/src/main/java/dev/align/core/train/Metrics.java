@@ -132,7 +132,7 @@ public final class Metrics implements AutoCloseable {
         lastLr = lr;
         if (bar != null) {
             bar.stepTo(step);
-            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f, %s tok/s", loss,
+            bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f, %s tok/s", loss,
                     compact(windowTokens / seconds(System.nanoTime() - windowStart))));
         }
         if (step % loggingSteps == 0 || step == totalSteps) {
