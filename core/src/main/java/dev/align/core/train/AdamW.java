@@ -177,7 +177,7 @@ public final class AdamW implements AutoCloseable {
     }
 
     /** The step count of one parameter (how many updates it has received). */
-    public long step(String name) {
+    public long stepCount(String name) {
         return (long) steps[index(name)].getFloat(0);
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align.core.AlignException;
 import dev.align.core.io.AtomicFiles;
+import java.awt.AWTError;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,8 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A run's metrics: {@value #FILE} in the output directory (one JSON object per logging step), a progress
@@ -44,6 +47,7 @@ public final class Metrics implements AutoCloseable {
     /** The loss-curve plot in the output directory. */
     public static final String PLOT = "loss.png";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(Metrics.class);
 
     private final Path outputDir;
     private final long totalSteps;
@@ -118,7 +122,7 @@ public final class Metrics implements AutoCloseable {
             lossSum += loss;
             lossCount++;
         }
-        for (Map.Entry<String, Double> e : extra.entrySet()) {
+        for (Map.Entry<String, Double> e : (extra == null ? Map.<String, Double>of() : extra).entrySet()) {
             if (e.getValue() != null && Double.isFinite(e.getValue())) {
                 double[] s = extraSums.computeIfAbsent(e.getKey(), k -> new double[2]);
                 s[0] += e.getValue();
@@ -225,7 +229,12 @@ public final class Metrics implements AutoCloseable {
                 throw new AlignException(outputDir.resolve(FILE) + ": cannot close: " + e.getMessage(), e);
             }
         }
-        LossPlot.write(outputDir.resolve(PLOT), read(outputDir.resolve(FILE)));
+        try {
+            LossPlot.write(outputDir.resolve(PLOT), read(outputDir.resolve(FILE)));
+        } catch (RuntimeException | LinkageError | AWTError e) {
+            // a plot is not worth failing a finished run (e.g. a JVM without fonts); the metrics are written
+            LOG.warn("{}: cannot draw the loss plot: {}", outputDir.resolve(PLOT), e.toString());
+        }
     }
 
     /** The lines of a metrics file (lines that do not parse, like a line cut by a kill, are skipped). */

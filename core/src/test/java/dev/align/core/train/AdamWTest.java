@@ -60,7 +60,7 @@ class AdamWTest {
                 assertClose(TrainTesting.floats(c.get("exp_avg_b")), opt.expAvg("b").toFloatArray(), "exp_avg b");
                 assertClose(TrainTesting.floats(c.get("exp_avg_sq_b")), opt.expAvgSq("b").toFloatArray(), "exp_avg_sq b");
                 assertEquals(c.get("lrs").size(), opt.updates());
-                assertEquals(c.get("lrs").size(), opt.step("a"));
+                assertEquals(c.get("lrs").size(), opt.stepCount("a"));
             }
         }
     }
@@ -92,8 +92,8 @@ class AdamWTest {
                 TrainTesting.setGrads(List.of(used), List.of(new float[] {1f, 1f}));
                 opt.step(0.1);
                 assertArrayEquals(new float[] {3f, 4f}, unused.value().toFloatArray(), 0f);
-                assertEquals(0, opt.step("unused"));
-                assertEquals(1, opt.step("used"));
+                assertEquals(0, opt.stepCount("unused"));
+                assertEquals(1, opt.stepCount("used"));
                 opt.zeroGrad();
                 assertArrayEquals(new float[] {0f, 0f}, TrainTesting.grad(used), 0f);
             }
@@ -132,7 +132,7 @@ class AdamWTest {
             try (AdamW opt = new AdamW(List.of(a2), o)) {
                 opt.load(dir);
                 assertEquals(2, opt.updates());
-                assertEquals(2, opt.step("a"));
+                assertEquals(2, opt.stepCount("a"));
                 for (int k = 2; k < 5; k++) {
                     TrainTesting.setGrads(List.of(a2), List.of(TrainTesting.floats(c.get("grads_a").get(k))));
                     opt.step(1e-2);

@@ -19,7 +19,7 @@ class LrScheduleTest {
         assertEquals(9, all.size());
         for (JsonNode c : all) {
             Map<String, Double> kw = new HashMap<>();
-            c.get("kwargs").fields().forEachRemaining(e -> kw.put(e.getKey(), e.getValue().asDouble()));
+            c.get("kwargs").properties().forEach(e -> kw.put(e.getKey(), e.getValue().asDouble()));
             LrSchedule s = LrSchedule.of(c.get("name").asText(), c.get("lr").asDouble(), c.get("warmup").asLong(),
                     c.get("total").asLong(), kw);
             JsonNode lrs = c.get("lrs");
