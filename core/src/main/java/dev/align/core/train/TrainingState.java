@@ -38,6 +38,12 @@ public record TrainingState(long globalStep, double epoch, long schedulerStep, J
         rng = Rng.at(rng.seed(), rng.position()); // a snapshot: the recipe's stream moves on
     }
 
+    /** A copy of the saved stream, positioned where the run stood (drawing from it leaves this state alone). */
+    @Override
+    public Rng rng() {
+        return Rng.at(rng.seed(), rng.position());
+    }
+
     /** The state before the first step of a run seeded with {@code seed}. */
     public static TrainingState start(long seed) {
         return new TrainingState(0, 0.0, 0, NullNode.getInstance(), new Rng(seed), -1, 0, 0, NullNode.getInstance());
