@@ -4,9 +4,11 @@ import java.util.List;
 
 /**
  * {@code {"chosen", "rejected"}}: two full transcripts that share their beginning, the prompt. The
- * prompt is extracted as TRL's {@code extract_prompt} does: for text, the longest common prefix of
- * characters, moved back by one when it ends in a space (so the completions keep their leading
- * space); for message lists, the messages before the first one that differs. Problems: as
+ * prompt is extracted as TRL's {@code extract_prompt} does for message lists (the messages before the
+ * first one that differs); for text, the common beginning is cut back to a word boundary: the prompt
+ * ends just before the last whitespace that precedes the first differing character, so both
+ * completions start with that whitespace (TRL cuts at the differing character itself, which can split a
+ * word, and steps back only over one space). Problems: as
  * {@link PreferenceFormat}, and identical transcripts (nothing left to compare).
  */
 public final class ImplicitPreferenceFormat {
@@ -37,12 +39,14 @@ public final class ImplicitPreferenceFormat {
             while (i < n && a.charAt(i) == b.charAt(i)) {
                 i++;
             }
-            if (i > 0 && i < a.length() && a.charAt(i - 1) == ' ') {
-                i--;
-            }
-            // never split a surrogate pair
-            if (i > 0 && Character.isHighSurrogate(a.charAt(i - 1))) {
-                i--;
+            if (i < n || a.length() != b.length()) {
+                // back to the whitespace before the word in which they differ (none: no prompt)
+                while (i > 0 && !Character.isWhitespace(a.charAt(i - 1))) {
+                    i--;
+                }
+                if (i > 0) {
+                    i--;
+                }
             }
             return new Content[] {Content.of(a.substring(0, i)), Content.of(a.substring(i)), Content.of(b.substring(i))};
         }

@@ -37,8 +37,11 @@ import org.apache.commons.csv.DuplicateHeaderMode;
  * columns. A JSON array or CSV file that cannot be parsed further stops there, saying so.
  */
 public final class RecordSource {
+    /** For JSON Lines: one value per line, trailing text is an error. */
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** For JSON arrays, read element by element from one parser. */
+    private static final ObjectMapper STREAM = new ObjectMapper();
 
     /** The file types read. */
     public enum FileType {
@@ -137,7 +140,7 @@ public final class RecordSource {
         }
         int index = 0;
         int line = 1;
-        try (JsonParser p = JSON.createParser(in)) {
+        try (JsonParser p = STREAM.createParser(in)) {
             JsonToken t = p.nextToken();
             if (t != JsonToken.START_ARRAY) {
                 problems.accept(new Origin(name, 1, "").problem("", "expected a JSON array of objects"));
@@ -184,6 +187,7 @@ public final class RecordSource {
         if (first != '\uFEFF' && first >= 0) {
             in.unread(first);
         }
+        ObjectMapper json = STREAM;
         CSVFormat format = CSVFormat.DEFAULT.builder()
                 .setHeader()
                 .setSkipHeaderRecord(true)
@@ -237,7 +241,7 @@ public final class RecordSource {
                             + rec.size()));
                     continue;
                 }
-                ObjectNode node = JSON.createObjectNode();
+                ObjectNode node = json.createObjectNode();
                 for (Map.Entry<String, Integer> h : header.entrySet()) {
                     node.put(h.getKey(), rec.get(h.getValue()));
                 }
