@@ -27,7 +27,7 @@ import java.util.TreeMap;
  */
 public record DataSettings(
         String format,
-        Map<String, String> fields,
+        FieldNames fields,
         Integer maxLength,
         String truncationMode,
         boolean completionOnlyLoss,
@@ -38,18 +38,18 @@ public record DataSettings(
         String cacheDir) {
 
     public DataSettings {
-        fields = fields == null ? Map.of() : Map.copyOf(fields);
+        fields = fields == null ? FieldNames.none() : fields;
     }
 
     /** The defaults: auto format, no renames, no limit, keep_start, completion- and assistant-only loss, eos, cache on. */
     public static DataSettings defaults() {
-        return new DataSettings("auto", Map.of(), null, "keep_start", true, true, true, false, true, null);
+        return new DataSettings("auto", FieldNames.none(), null, "keep_start", true, true, true, false, true, null);
     }
 
     /** Checks every setting; errors name the setting. */
     public DataSettings validate() {
         Format.parse(format);
-        FieldMap.of(fields);
+        FieldMap.of(fields.asMap());
         TruncationMode.parse(truncationMode);
         if (maxLength != null && maxLength < 2) {
             throw new BadInputException("max_length: must be at least 2, got " + maxLength);
@@ -63,7 +63,7 @@ public record DataSettings(
     }
 
     public FieldMap fieldMap() {
-        return FieldMap.of(fields);
+        return FieldMap.of(fields.asMap());
     }
 
     public TruncationMode mode() {
@@ -85,7 +85,7 @@ public record DataSettings(
     /** The settings that change the tokenized result, as a canonical string (part of the cache key). */
     public String tokenizationKey() {
         return "format=" + (forcedFormat() == null ? "auto" : forcedFormat().id())
-                + ";fields=" + new TreeMap<>(fields)
+                + ";fields=" + new TreeMap<>(fields.asMap())
                 + ";max_length=" + maxLength
                 + ";truncation_mode=" + mode().id()
                 + ";completion_only_loss=" + completionOnlyLoss
@@ -99,8 +99,9 @@ public record DataSettings(
                 appendEos, skipBadRecords, cache, cacheDir);
     }
 
+    /** With renames field → column (an unknown field name is an error). */
     public DataSettings withFields(Map<String, String> f) {
-        return new DataSettings(format, f, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
+        return new DataSettings(format, FieldNames.of(f), maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
                 appendEos, skipBadRecords, cache, cacheDir);
     }
 

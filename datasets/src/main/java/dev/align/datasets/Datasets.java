@@ -21,7 +21,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -211,10 +210,5 @@ public final class Datasets {
         } catch (IOException ignored) {
             // best effort
         }
-    }
-
-    /** Every format's id, comma-separated (for help texts). */
-    public static String formatIds() {
-        return Arrays.stream(Format.values()).map(Format::id).collect(Collectors.joining(", "));
     }
 }

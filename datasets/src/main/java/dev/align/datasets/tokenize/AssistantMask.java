@@ -18,6 +18,9 @@ import java.util.Map;
  *       generation prompt (text a) and {@code messages[:i+1]} without it (text b): the turn is the chars
  *       [len(a), len(b)) of the whole rendering, provided a is a prefix of b and b a prefix of the whole
  *       (a template that rewrites earlier turns fails here, and is reported as a template failure).
+ *       When the assistant message is the first one, a is instead the text before the first difference
+ *       between two renderings of that message with different contents (an empty conversation is not
+ *       rendered).
  * </ul>
  *
  * Char spans become token masks through the tokenizer's char offsets: a token is an assistant token
@@ -49,8 +52,8 @@ public final class AssistantMask {
             if (!"assistant".equals(messages.get(i).get("role"))) {
                 continue;
             }
-            String a = renderer.render(messages.subList(0, i), true).text();
             String b = renderer.render(messages.subList(0, i + 1), false).text();
+            String a = i > 0 ? renderer.render(messages.subList(0, i), true).text() : firstTurnStart(renderer, messages.get(0));
             if (!b.startsWith(a)) {
                 throw new TemplateMismatch("rendering messages[0:" + i + "] with the generation prompt is not a"
                         + " prefix of rendering messages[0:" + (i + 1) + "]");
@@ -64,6 +67,26 @@ public final class AssistantMask {
             }
         }
         return out;
+    }
+
+    /**
+     * Where the content of a conversation's first message, an assistant turn, starts: rendering an empty
+     * conversation (the prefix before it) is an error for some templates, so the first message is
+     * rendered twice with two different contents, and the text before the first difference is the
+     * turn's prefix.
+     */
+    private static String firstTurnStart(ChatRenderer renderer, Map<String, Object> first) {
+        Map<String, Object> x = new java.util.LinkedHashMap<>(first);
+        Map<String, Object> y = new java.util.LinkedHashMap<>(first);
+        x.put("content", "A");
+        y.put("content", "B");
+        String rx = renderer.render(List.of(x), false).text();
+        String ry = renderer.render(List.of(y), false).text();
+        int n = 0;
+        while (n < rx.length() && n < ry.length() && rx.charAt(n) == ry.charAt(n)) {
+            n++;
+        }
+        return rx.substring(0, n);
     }
 
     /**
