@@ -120,7 +120,7 @@ public final class RecordSource {
             try {
                 node = JSON.readTree(line);
             } catch (JsonProcessingException e) {
-                problems.accept(at.problem("", "malformed JSON: " + e.getOriginalMessage()));
+                problems.accept(at.problem("", "malformed JSON: " + jsonReason(e)));
                 continue;
             }
             if (node == null || !node.isObject()) {
@@ -176,7 +176,7 @@ public final class RecordSource {
         } catch (JsonProcessingException e) {
             int at = e.getLocation() == null ? line : e.getLocation().getLineNr();
             problems.accept(new Origin(name, at, "").problem("",
-                    "malformed JSON: " + e.getOriginalMessage() + " (reading stopped here)"));
+                    "malformed JSON: " + jsonReason(e) + " (reading stopped here)"));
         }
     }
 
@@ -248,6 +248,14 @@ public final class RecordSource {
                 rows.accept(new Row(at, node, true));
             }
         }
+    }
+
+    /** Jackson's message without its source-location noise (the line is already in the report). */
+    static String jsonReason(JsonProcessingException e) {
+        String m = String.valueOf(e.getOriginalMessage());
+        m = m.replaceAll("\\s*\\(start marker at \\[Source:[^\\]]*\\]\\)", "");
+        m = m.replaceAll("\\s*at \\[Source:[^\\]]*\\]", "");
+        return m.replace('\n', ' ').trim();
     }
 
     private static String rootMessage(Throwable e) {
