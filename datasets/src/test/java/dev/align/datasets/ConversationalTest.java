@@ -3,6 +3,7 @@ package dev.align.datasets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.align.datasets.testing.ChatML;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -64,8 +66,9 @@ class ConversationalTest {
         List<String> lines = new ArrayList<>();
         for (JsonNode c : cases) {
             lines.add(JSON.createObjectNode().set("messages", c.get("messages")).toString());
-            assertEquals(c.get("text").asText(), renderer(kind).render(
-                    JSON.convertValue(c.get("messages"), List.class), false).text(), "the test renderer is the template");
+            List<Map<String, Object>> msgs = JSON.convertValue(c.get("messages"), new TypeReference<>() { });
+            assertEquals(c.get("text").asText(), renderer(kind).render(msgs, false).text(),
+                    "the test renderer is the template");
         }
         Path f = Files.write(dir.resolve("chat.jsonl"), lines);
         DataSettings s = DataSettings.defaults().withCache(false, null);

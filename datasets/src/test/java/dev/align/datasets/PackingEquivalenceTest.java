@@ -30,7 +30,7 @@ class PackingEquivalenceTest {
     private static double[][] perExample(DecoderLM model, NDManager m, TokenBatch b, int[][] rows, int n) {
         double[][] out = new double[n][2];
         float[] lp;
-        try (NDScope scope = new NDScope()) {
+        try (NDScope ignored = new NDScope()) {
             TokenBatch.Tensors4 t = b.toTensors(m, model.config().slidingWindow());
             lp = LogProbs.forBatch(model, t).toFloatArray(); // [B·T]
         }

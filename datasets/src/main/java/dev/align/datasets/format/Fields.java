@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.align.datasets.read.RecordSource;
 import dev.align.datasets.read.Row;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -212,9 +211,7 @@ final class Fields {
             }
             if (ok) {
                 Map<String, Object> fields = new LinkedHashMap<>();
-                Iterator<Map.Entry<String, JsonNode>> it = m.fields();
-                while (it.hasNext()) {
-                    Map.Entry<String, JsonNode> e = it.next();
+                for (Map.Entry<String, JsonNode> e : m.properties()) {
                     fields.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
                 }
                 out.add(new Message(role.asText(), content.asText(), fields));

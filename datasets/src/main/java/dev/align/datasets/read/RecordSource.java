@@ -148,11 +148,11 @@ public final class RecordSource {
             }
             while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
                 if (t == null) {
-                    problems.accept(new Origin(name, (int) p.currentLocation().getLineNr(), "")
+                    problems.accept(new Origin(name, p.currentLocation().getLineNr(), "")
                             .problem("", "malformed JSON: unexpected end of file inside the array"));
                     return;
                 }
-                line = (int) p.currentTokenLocation().getLineNr();
+                line = p.currentTokenLocation().getLineNr();
                 Origin at = new Origin(name, line, "[" + index + "]");
                 index++;
                 if (t != JsonToken.START_OBJECT) {
@@ -162,7 +162,7 @@ public final class RecordSource {
                     continue;
                 }
                 JsonNode node = p.readValueAsTree();
-                int end = (int) p.currentLocation().getLineNr();
+                int end = p.currentLocation().getLineNr();
                 if (utf8.anyBad(line, end)) {
                     problems.accept(at.problem("", "invalid UTF-8"));
                     continue;
@@ -170,7 +170,7 @@ public final class RecordSource {
                 rows.accept(new Row(at, (ObjectNode) node, false));
             }
             if (p.nextToken() != null) {
-                problems.accept(new Origin(name, (int) p.currentTokenLocation().getLineNr(), "")
+                problems.accept(new Origin(name, p.currentTokenLocation().getLineNr(), "")
                         .problem("", "malformed JSON: content after the end of the array"));
             }
         } catch (JsonProcessingException e) {
