@@ -81,7 +81,7 @@ public final class TokenizedDataset implements AutoCloseable {
             }
         }
         throw new AlignException(report.file() + ": this is " + format.id() + " data; the " + kinds[0].name()
-                .toLowerCase() + " view does not apply");
+                .toLowerCase(java.util.Locale.ROOT) + " view does not apply");
     }
 
     /** Example i of an SFT-kind dataset (language modelling, prompt-completion, Alpaca). */

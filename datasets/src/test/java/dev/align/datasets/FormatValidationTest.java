@@ -15,6 +15,7 @@ import dev.align.datasets.format.AlpacaFormat;
 import dev.align.datasets.format.RankedPair;
 import dev.align.datasets.testing.ChatML;
 import dev.align.datasets.testing.TestFiles;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -437,6 +438,41 @@ class FormatValidationTest {
         Path kto = write(dir, "kto.csv", "prompt,completion,label", "bidu, bulu,true", "bidu, bena,0", "bidu, boko,maybe");
         DataReport kr = check(kto, NO_CACHE);
         assertEquals(List.of("4: label: expected true or false, got string \"maybe\""), problems(kto, kr));
+    }
+
+    @Test
+    void badUtf8InJsonArraysAndCsv() throws java.io.IOException {
+        byte[] bad = {'b', 'a', 'd', ' ', (byte) 0xFF};
+        java.io.ByteArrayOutputStream a = new java.io.ByteArrayOutputStream();
+        a.writeBytes("[\n{\"text\": \"bidu\"},\n{\"text\": \"".getBytes(StandardCharsets.UTF_8));
+        a.writeBytes(bad);
+        a.writeBytes("\"},\n{\"text\": \"bulu\"}\n]\n".getBytes(StandardCharsets.UTF_8));
+        Path json = java.nio.file.Files.write(dir.resolve("u.json"), a.toByteArray());
+        DataReport r = check(json, NO_CACHE);
+        assertEquals(List.of("3: [1]: invalid UTF-8"), problems(json, r));
+        assertEquals(2, r.examples());
+        java.io.ByteArrayOutputStream c = new java.io.ByteArrayOutputStream();
+        c.writeBytes("text\nbidu\n".getBytes(StandardCharsets.UTF_8));
+        c.writeBytes(bad);
+        c.writeBytes("\nbulu\n".getBytes(StandardCharsets.UTF_8));
+        Path csv = java.nio.file.Files.write(dir.resolve("u.csv"), c.toByteArray());
+        DataReport rc = check(csv, NO_CACHE);
+        assertEquals(List.of("3: invalid UTF-8"), problems(csv, rc));
+        assertEquals(2, rc.examples());
+    }
+
+    @Test
+    void csvConversationsAreJsonTextInCells() {
+        Path f = write(dir, "chat.csv",
+                "messages",
+                "\"[{\"\"role\"\": \"\"user\"\", \"\"content\"\": \"\"bidu\"\"}, "
+                        + "{\"\"role\"\": \"\"assistant\"\", \"\"content\"\": \"\"bulu\"\"}]\"",
+                "\"[{\"\"role\"\": \"\"bot\"\", \"\"content\"\": \"\"bidu\"\"}]\"");
+        DataReport r = check(f, NO_CACHE);
+        assertTrue(r.conversational());
+        assertEquals(List.of("3: messages[0].role: unknown role 'bot' (expected one of assistant, developer, system,"
+                + " tool, user)"), problems(f, r));
+        assertEquals(1, r.examples());
     }
 
     @Test

@@ -135,7 +135,7 @@ public final class DataLoader<B> {
     private static void require(TokenizedDataset ds, Format.Kind kind) {
         if (ds.kind() != kind) {
             throw new AlignException(ds.report().file() + ": " + ds.format().id() + " data cannot make "
-                    + kind.name().toLowerCase() + " batches");
+                    + kind.name().toLowerCase(java.util.Locale.ROOT) + " batches");
         }
     }
 

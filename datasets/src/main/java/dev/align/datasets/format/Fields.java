@@ -101,8 +101,11 @@ final class Fields {
         if (n.isArray()) {
             return true;
         }
-        return row.textual() && n.isTextual() && parseArray(n.asText()) != null
-                && parseArray(n.asText()).size() > 0 && parseArray(n.asText()).get(0).isObject();
+        if (!row.textual() || !n.isTextual()) {
+            return false;
+        }
+        JsonNode arr = parseArray(n.asText());
+        return arr != null && arr.size() > 0 && arr.get(0).isObject();
     }
 
     private static JsonNode parseArray(String s) {
