@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             LogprobsCommand.class,
             MergeCommand.class,
+            DataCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
