@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.align.core.AlignException;
 import dev.align.core.BadInputException;
 import dev.align.core.Engines;
-import dev.align.core.data.JsonlReader;
 import dev.align.core.io.AtomicFiles;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
 import dev.align.core.scoring.SequenceScorer;
 import dev.align.core.tokenizer.PromptCompletion;
 import dev.align.core.tokenizer.Tokenizer;
+import dev.align.datasets.read.RecordSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,37 +57,37 @@ final class LogprobsCommand implements Callable<Integer> {
         List<PromptCompletion> seqs = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         try (Tokenizer tok = Tokenizer.load(model)) {
-            JsonlReader.read(data, line -> {
-                String where = data + ":" + line.number() + ": ";
-                JsonNode p = line.json().get("prompt");
-                JsonNode c = line.json().get("completion");
+            RecordSource.read(data, row -> {
+                var where = row.origin();
+                JsonNode p = row.json().get("prompt");
+                JsonNode c = row.json().get("completion");
                 if (p == null || c == null) {
-                    errors.add(where + (p == null ? "prompt" : "completion") + ": missing field");
+                    errors.add(where.problem(p == null ? "prompt" : "completion", "missing field"));
                     return;
                 }
                 if (!p.isTextual() || !c.isTextual()) {
-                    errors.add(where + (!p.isTextual() ? "prompt" : "completion") + ": expected a string, got "
-                            + (!p.isTextual() ? p : c).getNodeType().toString().toLowerCase());
+                    errors.add(where.problem(!p.isTextual() ? "prompt" : "completion", "expected a string, got "
+                            + (!p.isTextual() ? p : c).getNodeType().toString().toLowerCase()));
                     return;
                 }
                 if (p.asText().isEmpty() && c.asText().isEmpty()) {
-                    errors.add(where + "prompt, completion: both empty");
+                    errors.add(where.problem("prompt, completion", "both empty"));
                     return;
                 }
                 PromptCompletion pc;
                 try {
                     pc = PromptCompletion.encode(tok, p.asText(), c.asText(), !noEos);
                 } catch (AlignException e) {
-                    errors.add(where + "completion: " + e.getMessage());
+                    errors.add(where.problem("completion", e.getMessage()));
                     return;
                 }
                 if (pc.ids().length > cfg.maxPositions()) {
-                    errors.add(where + "prompt+completion: " + pc.ids().length
-                            + " tokens, longer than the model's max_position_embeddings " + cfg.maxPositions());
+                    errors.add(where.problem("prompt+completion", pc.ids().length
+                            + " tokens, longer than the model's max_position_embeddings " + cfg.maxPositions()));
                     return;
                 }
                 if (pc.completionLength() == 0) {
-                    errors.add(where + "completion: no tokens to score");
+                    errors.add(where.problem("completion", "no tokens to score"));
                     return;
                 }
                 seqs.add(pc);

@@ -1,2 +1,2 @@
-/** The tensor-facing batch type and a streaming JSONL reader. */
+/** The tensor-facing batch types (TokenBatch, TokenRows). */
 package dev.align.core.data;
