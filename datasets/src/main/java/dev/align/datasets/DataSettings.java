@@ -11,8 +11,8 @@ import java.util.TreeMap;
  * How a data file is read and tokenized. A record with snake_case keys, so training configs can embed it
  * (bound by {@code core.config.Configs}).
  *
- * @param format {@code auto} (detect from the first record's keys) or a {@link Format} name
- * @param fields field → column renames, e.g. {@code {prompt: question, completion: answer}}
+ * @param datasetFormat {@code auto} (detect from the first record's keys) or a {@link Format} name
+ * @param datasetFields field → column renames, e.g. {@code {prompt: question, completion: answer}}
  * @param maxLength truncate every sequence to this many tokens; null for no limit
  * @param truncationMode {@code keep_start} (default) or {@code keep_end}
  * @param completionOnlyLoss loss on completion tokens only (true, the default); false trains on the
@@ -26,8 +26,8 @@ import java.util.TreeMap;
  *     {@code ~/.cache/align/datasets}
  */
 public record DataSettings(
-        String format,
-        FieldNames fields,
+        String datasetFormat,
+        FieldNames datasetFields,
         Integer maxLength,
         String truncationMode,
         boolean completionOnlyLoss,
@@ -38,7 +38,7 @@ public record DataSettings(
         String cacheDir) {
 
     public DataSettings {
-        fields = fields == null ? FieldNames.none() : fields;
+        datasetFields = datasetFields == null ? FieldNames.none() : datasetFields;
     }
 
     /** The defaults: auto format, no renames, no limit, keep_start, completion- and assistant-only loss, eos, cache on. */
@@ -48,8 +48,8 @@ public record DataSettings(
 
     /** Checks every setting; errors name the setting. */
     public DataSettings validate() {
-        Format.parse(format);
-        FieldMap.of(fields.asMap());
+        Format.parse(datasetFormat);
+        FieldMap.of(datasetFields.asMap());
         TruncationMode.parse(truncationMode);
         if (maxLength != null && maxLength < 2) {
             throw new BadInputException("max_length: must be at least 2, got " + maxLength);
@@ -59,11 +59,11 @@ public record DataSettings(
 
     /** The forced format, or null for auto-detection. */
     public Format forcedFormat() {
-        return Format.parse(format);
+        return Format.parse(datasetFormat);
     }
 
     public FieldMap fieldMap() {
-        return FieldMap.of(fields.asMap());
+        return FieldMap.of(datasetFields.asMap());
     }
 
     public TruncationMode mode() {
@@ -85,7 +85,7 @@ public record DataSettings(
     /** The settings that change the tokenized result, as a canonical string (part of the cache key). */
     public String tokenizationKey() {
         return "format=" + (forcedFormat() == null ? "auto" : forcedFormat().id())
-                + ";fields=" + new TreeMap<>(fields.asMap())
+                + ";fields=" + new TreeMap<>(datasetFields.asMap())
                 + ";max_length=" + maxLength
                 + ";truncation_mode=" + mode().id()
                 + ";completion_only_loss=" + completionOnlyLoss
@@ -95,44 +95,44 @@ public record DataSettings(
     }
 
     public DataSettings withFormat(String f) {
-        return new DataSettings(f, fields, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
+        return new DataSettings(f, datasetFields, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
                 appendEos, skipBadRecords, cache, cacheDir);
     }
 
     /** With renames field → column (an unknown field name is an error). */
     public DataSettings withFields(Map<String, String> f) {
-        return new DataSettings(format, FieldNames.of(f), maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
+        return new DataSettings(datasetFormat, FieldNames.of(f), maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
                 appendEos, skipBadRecords, cache, cacheDir);
     }
 
     public DataSettings withMaxLength(Integer n) {
-        return new DataSettings(format, fields, n, truncationMode, completionOnlyLoss, assistantOnlyLoss,
+        return new DataSettings(datasetFormat, datasetFields, n, truncationMode, completionOnlyLoss, assistantOnlyLoss,
                 appendEos, skipBadRecords, cache, cacheDir);
     }
 
     public DataSettings withTruncationMode(String m) {
-        return new DataSettings(format, fields, maxLength, m, completionOnlyLoss, assistantOnlyLoss,
+        return new DataSettings(datasetFormat, datasetFields, maxLength, m, completionOnlyLoss, assistantOnlyLoss,
                 appendEos, skipBadRecords, cache, cacheDir);
     }
 
     public DataSettings withLoss(boolean completionOnly, boolean assistantOnly) {
-        return new DataSettings(format, fields, maxLength, truncationMode, completionOnly, assistantOnly,
+        return new DataSettings(datasetFormat, datasetFields, maxLength, truncationMode, completionOnly, assistantOnly,
                 appendEos, skipBadRecords, cache, cacheDir);
     }
 
     public DataSettings withAppendEos(boolean eos) {
-        return new DataSettings(format, fields, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
+        return new DataSettings(datasetFormat, datasetFields, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
                 eos, skipBadRecords, cache, cacheDir);
     }
 
     public DataSettings withSkipBadRecords(boolean skip) {
-        return new DataSettings(format, fields, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
+        return new DataSettings(datasetFormat, datasetFields, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
                 appendEos, skip, cache, cacheDir);
     }
 
     /** Cache on in {@code dir} (null: the default place), or off. */
     public DataSettings withCache(boolean on, String dir) {
-        return new DataSettings(format, fields, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
+        return new DataSettings(datasetFormat, datasetFields, maxLength, truncationMode, completionOnlyLoss, assistantOnlyLoss,
                 appendEos, skipBadRecords, on, dir);
     }
 }

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * Which column holds each field, for files whose columns have other names (null: the field's own name).
- * A record so that configs can set it key by key ({@code fields: {prompt: question, completion: answer}})
+ * A record so that configs can set it key by key ({@code dataset_fields: {prompt: question, completion: answer}})
  * and misspelt field names are caught.
  */
 public record FieldNames(
@@ -47,7 +47,7 @@ public record FieldNames(
         for (int i = 0; i < v.length; i++) {
             if (v[i] != null) {
                 if (v[i].isEmpty()) {
-                    throw new BadInputException("fields: " + FieldMap.FIELDS.get(i) + ": empty column name");
+                    throw new BadInputException("dataset_fields: " + FieldMap.FIELDS.get(i) + ": empty column name");
                 }
                 m.put(FieldMap.FIELDS.get(i), v[i]);
             }

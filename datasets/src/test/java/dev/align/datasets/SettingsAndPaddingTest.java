@@ -29,14 +29,14 @@ class SettingsAndPaddingTest {
     @Test
     void settingsBindFromYamlAndOverrides() throws IOException {
         Path yaml = dir.resolve("data.yaml");
-        Files.writeString(yaml, "format: prompt_completion\nfields:\n  prompt: question\n  completion: answer\n"
+        Files.writeString(yaml, "dataset_format: prompt_completion\ndataset_fields:\n  prompt: question\n  completion: answer\n"
                 + "max_length: 512\ntruncation_mode: keep_end\n");
         DataSettings s = Configs.load(DataSettings.class, DataSettings.defaults(), yaml, List.of("skip_bad_records=true"));
         assertEquals("prompt_completion", s.forcedFormat().id());
-        assertEquals(Map.of("prompt", "question", "completion", "answer"), s.fields().asMap());
+        assertEquals(Map.of("prompt", "question", "completion", "answer"), s.datasetFields().asMap());
         BadInputException typo = assertThrows(BadInputException.class, () -> Configs.load(DataSettings.class,
-                DataSettings.defaults(), null, List.of("fields.promt=question")));
-        assertTrue(typo.getMessage().startsWith("command line: unknown key 'fields.promt'; known keys: text, messages, prompt,"),
+                DataSettings.defaults(), null, List.of("dataset_fields.promt=question")));
+        assertTrue(typo.getMessage().startsWith("command line: unknown key 'dataset_fields.promt' (did you mean 'prompt'?); known keys: text, messages, prompt,"),
                 typo.getMessage());
         assertEquals(512, s.maxLength());
         assertEquals(TruncationMode.KEEP_END, s.mode());

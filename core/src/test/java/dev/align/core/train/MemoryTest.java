@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * native memory flat: the number of live NDArrays after warm-up equals the number at the end, and the
  * resident set grows by less than 24 MiB (a leak of one logits-sized array per step would be ~90 MiB).
  */
+@Tag("memory") // runs in its own JVM with a pinned heap (see the parent pom)
 class MemoryTest {
     private static final int WARMUP = 100;
     private static final int STEPS = 1000;

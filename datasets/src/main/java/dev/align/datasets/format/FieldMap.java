@@ -31,11 +31,11 @@ public final class FieldMap {
         if (fieldToColumn != null) {
             for (Map.Entry<String, String> e : fieldToColumn.entrySet()) {
                 if (!FIELDS.contains(e.getKey())) {
-                    throw new BadInputException("fields: unknown field '" + e.getKey() + "' (expected one of "
+                    throw new BadInputException("dataset_fields: unknown field '" + e.getKey() + "' (expected one of "
                             + String.join(", ", FIELDS) + ")");
                 }
                 if (e.getValue() == null || e.getValue().isEmpty()) {
-                    throw new BadInputException("fields: " + e.getKey() + ": empty column name");
+                    throw new BadInputException("dataset_fields: " + e.getKey() + ": empty column name");
                 }
                 m.put(e.getKey(), e.getValue());
             }

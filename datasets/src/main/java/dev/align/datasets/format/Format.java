@@ -90,7 +90,7 @@ public enum Format {
                         return f;
                     }
                 }
-                throw new BadInputException("format: unknown format '" + name + "' (expected auto, "
+                throw new BadInputException("dataset_format: unknown format '" + name + "' (expected auto, "
                         + Arrays.stream(values()).map(Format::id).collect(Collectors.joining(", ")) + ")");
         }
     }
