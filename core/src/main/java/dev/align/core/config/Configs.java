@@ -198,7 +198,7 @@ public final class Configs {
     private static BadInputException unknown(String source, String key, Iterator<String> known) {
         List<String> keys = new ArrayList<>();
         known.forEachRemaining(keys::add);
-        String best = closest(key, keys);
+        String best = closest(key.substring(key.lastIndexOf('.') + 1), keys);
         return new BadInputException(source + ": unknown key '" + key + "'"
                 + (best != null ? " (did you mean '" + best + "'?)" : "")
                 + "; known keys: " + String.join(", ", keys));
