@@ -85,6 +85,7 @@ public final class DecoderLM implements AutoCloseable {
     private final NDArray score;
     private final NDArray invFreq;
     private final NDArray normEps;
+    private final NDArray minusHalf;
     private final NDArray[] attnScale;
     private final int qDim;
     private final int kvDim;
@@ -139,6 +140,7 @@ public final class DecoderLM implements AutoCloseable {
                         new Shape(config.headDim() / 2))
                 : null;
         normEps = Tensors.scalar(manager, (float) config.normEps());
+        minusHalf = Tensors.scalar(manager, -0.5f);
         attnScale = new NDArray[config.layers()];
         for (int i = 0; i < attnScale.length; i++) {
             double s = 1.0;
@@ -438,9 +440,10 @@ public final class DecoderLM implements AutoCloseable {
             x = x.add(embedding(positions, posEmbed));
         } else {
             NDArray freqs = positions.toType(DataType.FLOAT32, false).reshape(b, t, 1).mul(invFreq); // [B,T,D/2]
-            NDArray emb = freqs.concat(freqs, 2).reshape(b, 1, t, config.headDim()); // [B,1,T,D]
-            cos = emb.cos();
-            sin = emb.sin();
+            NDArray c = freqs.cos();
+            NDArray s = freqs.sin();
+            cos = c.concat(c, 2).reshape(b, 1, t, config.headDim()); // [B,1,T,D]
+            sin = s.neg().concat(s, 2).reshape(b, 1, t, config.headDim()); // [−sin, sin]: rotate_half's sign
         }
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
@@ -570,14 +573,18 @@ public final class DecoderLM implements AutoCloseable {
                     config.normEps());
         }
         NDArray variance = x.mul(x).mean(new int[] {2}, true); // [B,T,1]
-        return x.div(variance.add(normEps).sqrt()).mul(w);
+        return x.mul(variance.add(normEps).pow(minusHalf)).mul(w); // x·rsqrt(mean(x²) + ε)·w
     }
 
-    /** Rotates pairs (x[i], x[i + D/2]) by the position's angles: x·cos + rotate_half(x)·sin. */
-    private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+    /**
+     * Rotates pairs (x[i], x[i + D/2]) by the position's angles: x·cos + rotate_half(x)·sin, with
+     * rotate_half(x) = [−x₂, x₁]; the sign lives in {@code signedSin} = [−sin, sin], so this is
+     * x·cos + [x₂, x₁]·signedSin.
+     */
+    private static NDArray rope(NDArray x, NDArray cos, NDArray signedSin) {
         NDList halves = x.split(2, 3); // x: [B,*,T,D]
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        return x.mul(cos).add(rotated.mul(sin));
+        NDArray swapped = halves.get(1).concat(halves.get(0), 3);
+        return x.mul(cos).add(swapped.mul(signedSin));
     }
 
     private static NDArray linear(NDArray x, NDArray w, NDArray b) {
