@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         description = "Post-training for language models on the JVM: SFT, reward models, DPO, PPO and GRPO.",
         subcommands = {
             LogprobsCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

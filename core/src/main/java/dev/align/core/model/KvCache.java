@@ -98,6 +98,23 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies {@code x} into slots [length, length + T) of {@code store} (one layer's keys or values) in
+     * place, and returns a view of the slots attended to: [0, length + T).
+     *
+     * @param store [B, K, capacity, D]
+     * @param x [B, K, T, D]
+     * @return [B, K, length + T, D], a view of {@code store}
+     */
+    NDArray write(NDArray store, NDArray x) {
+        long t = x.getShape().get(2);
+        checkRoom(t);
+        long[] shape = store.getShape().getShape();
+        JniUtils.indexSet((PtNDArray) store, (PtNDArray) x, new long[] {0, 0, length, 0},
+                new long[] {shape[0], shape[1], length + t, shape[3]}, new long[] {1, 1, 1, 1});
+        return JniUtils.slice((PtNDArray) store, 2, 0, length + t, 1);
+    }
+
     void advance(int steps) {
         length += steps;
     }
