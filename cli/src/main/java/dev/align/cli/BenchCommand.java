@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code align bench}: speed benchmarks on fixed configurations (one subcommand each). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks on fixed model configurations; compare with ../shared/bench/pytorch_bench.py.",
+        description = "Benchmarks on fixed model configurations (see docs/performance.md).",
         subcommands = {
             BenchGenerateCommand.class
         })

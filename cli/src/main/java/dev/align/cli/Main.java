@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
         description = "Post-training for language models on the JVM: SFT, reward models, DPO, PPO and GRPO.",
         subcommands = {
             LogprobsCommand.class,
+            GenerateCommand.class,
+            ChatCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })
@@ -43,7 +45,12 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code. */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return commandLine(new Main()).execute(args);
+    }
+
+    /** A command line for {@code command} with Align's exit codes for user errors (1, and 2 for bad input). */
+    static CommandLine commandLine(Object command) {
+        CommandLine cl = new CommandLine(command);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof BadInputException b) {
                 b.problems().forEach(p -> cmd.getErr().println(p));
@@ -55,6 +62,6 @@ public final class Main implements Runnable {
             }
             throw ex;
         });
-        return cl.execute(args);
+        return cl;
     }
 }
