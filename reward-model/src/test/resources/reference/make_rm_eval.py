@@ -7,7 +7,9 @@ Run from the repository root with /tmp/ref/bin/python (torch 2.13, transformers 
 Rewards come from transformers' LlamaForSequenceClassification, one sequence per forward (no padding), on
 prompt + response + eos tokenized as one string (the shared convention). Writes rm_eval.json with the
 metrics over all 32 pairs (which must agree with testdata/reference/expected/rm_loss.json) and over the 31
-pairs that remain when the record whose chosen equals its rejected (line 5) is skipped as a bad record.
+pairs that remain when the record whose chosen equals its rejected (line 5) is skipped as a bad record,
+and the rewards of a few conversations rendered by the tokenizer's chat template (apply_chat_template,
+tokenized without adding special tokens: the template writes <s> itself), for align score.
 """
 import json
 import math
@@ -59,5 +61,17 @@ out = {"all_32": metrics(pairs), "skip_bad_31": metrics(good), "skipped_lines": 
     i + 1 for i, r in enumerate(records) if r["chosen"] == r["rejected"]]}
 for k in ("loss", "accuracy", "margin", "rewards/chosen", "rewards/rejected"):
     assert abs(out["all_32"][k] - expected[k]) < 1e-5, (k, out["all_32"][k], expected[k])
+conversations = [
+    [{"role": "user", "content": r["prompt"]}, {"role": "assistant", "content": r["chosen"].strip()}]
+    for r in records[:3]
+] + [[{"role": "system", "content": "bive boro"}, {"role": "user", "content": "bina buko"},
+      {"role": "assistant", "content": "bike"}, {"role": "user", "content": "besu"},
+      {"role": "assistant", "content": "bise bimo buka"}]]
+out["conversations"] = []
+for c in conversations:
+    text = tok.apply_chat_template(c, tokenize=False)
+    ids = tok(text, add_special_tokens=False, return_tensors="pt").input_ids
+    with torch.no_grad():
+        out["conversations"].append({"messages": c, "reward": model(input_ids=ids).logits[0, 0].item()})
 json.dump(out, open(OUT, "w"), indent=2)
 print(json.dumps(out, indent=2))

@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
             LogprobsCommand.class,
             MergeCommand.class,
             DataCommand.class,
+            RmCommand.class,
+            ScoreCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
