@@ -94,6 +94,35 @@ class RmCommandTest {
     }
 
     @Test
+    void loraRewardModelMergesWithAlignMerge() throws IOException {
+        Path data = rankings();
+        Path out = tmp.resolve("lora");
+        Run r = run("rm", "model=" + Fixtures.reference("llama_gqa"), "train_file=" + data, "output_dir=" + out,
+                "lora_r=4", "lora_target_modules=[q_proj, v_proj]", "max_steps=2", "batch_size=2", "learning_rate=1e-2",
+                "cache=false", "progress=false");
+        assertEquals(0, r.code(), r.err());
+        Path merged = tmp.resolve("merged");
+        Run m = run("merge", "--base", Fixtures.reference("llama_gqa").toString(), "--adapter", out.toString(),
+                "--out", merged.toString());
+        assertEquals(0, m.code(), m.err());
+        Path texts = tmp.resolve("texts.jsonl");
+        Files.writeString(texts, "{\"prompt\": \"beti bizi\", \"completion\": \" boki bube\"}\n"
+                + "{\"prompt\": \"besu\", \"completion\": \" buka bise bimo\"}\n");
+        double[][] rewards = new double[2][];
+        Path[] models = {out, merged};
+        for (int i = 0; i < 2; i++) {
+            Path o = tmp.resolve("scores" + i + ".jsonl");
+            Run s = run("score", "--model", models[i].toString(), "--data", texts.toString(), "--out", o.toString());
+            assertEquals(0, s.code(), s.err());
+            rewards[i] = Fixtures.jsonl(o).stream().mapToDouble(n -> n.get("reward").asDouble()).toArray();
+        }
+        assertEquals(rewards[0][0], rewards[1][0], 1e-5);
+        assertEquals(rewards[0][1], rewards[1][1], 1e-5);
+        assertEquals("LlamaForSequenceClassification",
+                Fixtures.json(merged.resolve("config.json")).get("architectures").get(0).asText());
+    }
+
+    @Test
     void helpListsTheKeysAndBadInputExitsTwo() throws IOException {
         Run help = run("rm", "--help");
         assertEquals(0, help.code());

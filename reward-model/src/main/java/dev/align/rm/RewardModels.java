@@ -64,17 +64,31 @@ public final class RewardModels {
      */
     public static DecoderLM load(Path dir, NDManager root, Double headStd, long seed) {
         if (isAdapter(dir)) {
-            requireHead(dir);
-            DecoderLM model = loadFull(adapterBase(dir), root, headStd, seed);
-            try (LoraAdapters lora = LoraAdapters.load(dir, model)) { // restores the saved score head too
-                lora.mergeInto(model);
-            } catch (RuntimeException e) {
-                model.close();
-                throw e;
-            }
-            return model;
+            return loadAdapter(adapterBase(dir), dir, root);
         }
         return loadFull(dir, root, headStd, seed);
+    }
+
+    /**
+     * A LoRA reward model: {@code base} as a reward model, the adapters of {@code adapterDir} and its saved
+     * score head applied, the adapters merged into the weights.
+     */
+    public static DecoderLM loadAdapter(Path base, Path adapterDir, NDManager root) {
+        requireHead(adapterDir);
+        DecoderLM model = loadFull(base, root, null, 0);
+        try (LoraAdapters lora = LoraAdapters.load(adapterDir, model)) { // restores the saved score head too
+            lora.mergeInto(model);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    /** Whether {@code adapterDir} holds a reward-model adapter (PEFT task type SEQ_CLS). */
+    public static boolean isRewardAdapter(Path adapterDir) {
+        return Files.isRegularFile(adapterDir.resolve("adapter_config.json"))
+                && "SEQ_CLS".equals(adapterConfig(adapterDir).path("task_type").asText());
     }
 
     private static DecoderLM loadFull(Path dir, NDManager root, Double headStd, long seed) {
