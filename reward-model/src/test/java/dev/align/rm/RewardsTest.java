@@ -1,11 +1,13 @@
 package dev.align.rm;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.align.core.Engines;
 import dev.align.core.data.TokenBatch;
+import dev.align.core.io.SafeTensors;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.testing.Fixtures;
 import dev.align.core.tokenizer.Tokenizer;
@@ -26,6 +28,25 @@ import org.junit.jupiter.api.io.TempDir;
 class RewardsTest {
     @TempDir
     Path tmp;
+
+    /** A causal LM gets a fresh head with σ = 1/sqrt(hidden + 1); a reward model keeps its own. */
+    @Test
+    void headInitialisation() {
+        try (NDManager root = Engines.newManager();
+                DecoderLM byDefault = RewardModels.load(Fixtures.reference("llama_gqa"), root, null, 5);
+                DecoderLM unit = RewardModels.load(Fixtures.reference("llama_gqa"), root, 1.0, 5);
+                DecoderLM kept = RewardModels.load(Fixtures.reference("rm_llama"), root, null, 5)) {
+            float[] a = byDefault.parameter(RewardModels.SCORE).value().toFloatArray();
+            float[] b = unit.parameter(RewardModels.SCORE).value().toFloatArray();
+            for (int i = 0; i < a.length; i++) { // the same normal draws, scaled by σ
+                assertEquals(b[i] / Math.sqrt(65), a[i], 1e-6, "score[" + i + "]");
+            }
+            try (SafeTensors.Reader r = SafeTensors.open(Fixtures.reference("rm_llama/model.safetensors"))) {
+                assertArrayEquals(r.read("score.weight", root).toFloatArray(),
+                        kept.parameter(RewardModels.SCORE).value().toFloatArray());
+            }
+        }
+    }
 
     @Test
     void eachResponseOnceAndPaddingChangesNothing() {

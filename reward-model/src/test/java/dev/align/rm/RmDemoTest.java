@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align.core.config.Configs;
 import dev.align.core.testing.Fixtures;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,21 @@ class RmDemoTest {
         assertEquals(360, r.evalMetrics().get("pairs"));
         assertTrue(r.accuracy() >= 0.95, "held-out pairwise accuracy " + r.accuracy());
         assertTrue(Math.abs(r.evalMetrics().get("mean_reward")) < 1, "centering keeps rewards near 0: " + r.evalMetrics());
+    }
+
+    /**
+     * The bundled run's plumbing (extraction, files, the held-out set), on llama_gqa whose vocabulary does not
+     * cover the bundled words (so two steps and no claim about accuracy).
+     */
+    @Test
+    void bundledRunEvaluatesTheHeldOutRankings() {
+        RmRecipe.Result r = RmDemo.trainOnBundled(Fixtures.reference("llama_gqa"), tmp,
+                List.of("max_steps=2", "cache=false", "progress=false"));
+        assertEquals(2, r.steps());
+        assertEquals(340, r.evalMetrics().get("prompts"));
+        assertEquals(2040, r.evalMetrics().get("pairs"));
+        assertTrue(Files.isRegularFile(tmp.resolve("rm").resolve(RmRecipe.EVAL_FILE)));
+        assertTrue(Files.isRegularFile(tmp.resolve("data/rankings_train.jsonl")));
     }
 
     @Test
