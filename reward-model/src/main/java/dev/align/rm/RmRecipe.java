@@ -47,6 +47,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The reward-model recipe ({@code align rm}): a transformer with a scalar head trained on human rankings
@@ -74,6 +76,7 @@ public final class RmRecipe {
     /** Where the merged model goes with LoRA and merge_lora. */
     public static final String MERGED_DIR = "merged";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Logger LOG = LoggerFactory.getLogger(RmRecipe.class);
 
     private RmRecipe() {}
 
@@ -125,6 +128,9 @@ public final class RmRecipe {
             long padId = Datasets.padId(tok);
             write(out, cfg, ckpt == null, files);
             if (a.evalOnly()) {
+                if (!RewardModels.hasRewardHead(modelDir)) {
+                    LOG.warn("{} has no reward head: evaluating a freshly initialised one (seed {})", modelDir, a.seed());
+                }
                 try (DecoderLM model = RewardModels.load(modelDir, root, r.scoreInitStd(), a.seed())) {
                     checkLengths(model, eval, "eval_file");
                     setAttention(model, a);
