@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             ChatCommand.class,
             BenchCommand.class,
+            RmCommand.class,
+            ScoreCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -5,6 +5,7 @@ import dev.align.core.Engines;
 import dev.align.core.lora.LoraAdapters;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.tokenizer.Tokenizer;
+import dev.align.rm.RewardModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -26,11 +27,17 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(base, root)) {
-            try (LoraAdapters lora = LoraAdapters.load(adapter, model)) {
-                lora.mergeInto(model);
+        try (NDManager root = Engines.newManager()) {
+            if (RewardModels.isRewardAdapter(adapter)) { // SEQ_CLS: the base as a reward model, the head from the adapter
+                try (DecoderLM model = RewardModels.loadAdapter(base, adapter, root)) {
+                    model.save(out);
+                }
+            } else {
+                try (DecoderLM model = DecoderLM.load(base, root); LoraAdapters lora = LoraAdapters.load(adapter, model)) {
+                    lora.mergeInto(model);
+                    model.save(out);
+                }
             }
-            model.save(out);
         }
         if (Files.isRegularFile(base.resolve("tokenizer.json"))) {
             try (Tokenizer tok = Tokenizer.load(base)) {

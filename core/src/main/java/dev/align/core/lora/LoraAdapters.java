@@ -2,6 +2,7 @@ package dev.align.core.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -24,6 +25,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,9 +40,16 @@ import java.util.Map;
  * {@code base_model.model.<hf module path>.lora_A.weight}, plus {@code adapter_config.json}), so
  * {@code PeftModel.from_pretrained} loads it; {@link #mergeInto} folds the deltas into the base weights
  * for a plain Hugging Face checkpoint.
+ *
+ * <p>Modules trained in full beside the adapters (PEFT's {@code modules_to_save}; for a reward model the
+ * freshly initialised {@code score} head, which PEFT's {@code SEQ_CLS} task always saves) are written
+ * into the same file as {@code base_model.model.<module>.weight} and listed in {@code modules_to_save},
+ * as PEFT writes them; {@link #load} copies such a {@code score} head back into the model.
  */
 public final class LoraAdapters implements Adapters, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The reward head's module (and internal parameter) name. */
+    private static final String SCORE = "score";
 
     private final LoraConfig config;
     private final ModelConfig modelConfig;
@@ -114,12 +123,44 @@ public final class LoraAdapters implements Adapters, AutoCloseable {
                 }
                 layers.add(map);
             }
+            restoreModulesToSave(cfg, r, model, dir);
             LoraAdapters ad = new LoraAdapters(lc, model.config(), m, layers);
             model.setAdapters(ad);
             return ad;
         } catch (RuntimeException e) {
             m.close();
             throw e;
+        }
+    }
+
+    /**
+     * Copies the modules saved in full ({@code modules_to_save}) into the model. Only the reward head
+     * ({@code score}) is supported; PEFT's default list also names {@code classifier}, which a file without
+     * such a tensor simply does not hold.
+     */
+    private static void restoreModulesToSave(JsonNode cfg, SafeTensors.Reader r, DecoderLM model, Path dir) {
+        JsonNode mts = cfg.get("modules_to_save");
+        if (mts == null || !mts.isArray()) {
+            return;
+        }
+        for (JsonNode n : mts) {
+            String key = "base_model.model." + n.asText() + ".weight";
+            if (!r.entries().containsKey(key)) {
+                continue;
+            }
+            if (!n.asText().equals(SCORE) || model.config().head() != ModelConfig.Head.SEQUENCE_CLASSIFICATION) {
+                throw new AlignException(dir + ": modules_to_save '" + n.asText() + "' cannot be restored into this "
+                        + model.config().head() + " model (only a sequence-classification model's score head can)");
+            }
+            NDArray head = model.parameter(SCORE).value();
+            SafeTensors.Entry e = r.entry(key);
+            if (!Arrays.equals(e.shape(), head.getShape().getShape())) {
+                throw new AlignException(dir + ": " + key + " is " + Arrays.toString(e.shape())
+                        + ", the model's score head is " + head.getShape());
+            }
+            try (NDArray v = r.read(key, model.manager())) {
+                head.set(new NDIndex(":"), v); // in place: the model keeps its array
+            }
         }
     }
 
@@ -214,9 +255,21 @@ public final class LoraAdapters implements Adapters, AutoCloseable {
 
     /** Writes {@code adapter_model.safetensors} and {@code adapter_config.json} to {@code dir}. */
     public void save(Path dir, String baseModel) {
+        save(dir, baseModel, Map.of());
+    }
+
+    /**
+     * Writes the adapters and, in the same file, modules trained in full (PEFT's {@code modules_to_save}):
+     * {@code modulesToSave} maps a module name (e.g. {@code score}) to its weight, stored as
+     * {@code base_model.model.<name>.weight}.
+     */
+    public void save(Path dir, String baseModel, Map<String, NDArray> modulesToSave) {
         List<SafeTensors.Tensor> ts = new ArrayList<>();
         for (DecoderLM.Param p : parameters()) {
             ts.add(new SafeTensors.Tensor(p.name(), p.value(), SafeTensors.Dtype.F32));
+        }
+        for (Map.Entry<String, NDArray> e : modulesToSave.entrySet()) {
+            ts.add(new SafeTensors.Tensor("base_model.model." + e.getKey() + ".weight", e.getValue(), SafeTensors.Dtype.F32));
         }
         try {
             Files.createDirectories(dir);
@@ -237,6 +290,10 @@ public final class LoraAdapters implements Adapters, AutoCloseable {
         c.put("init_lora_weights", true);
         c.put("use_rslora", false);
         c.put("use_dora", false);
+        if (!modulesToSave.isEmpty()) {
+            var mts = c.putArray("modules_to_save");
+            modulesToSave.keySet().forEach(mts::add);
+        }
         var tm = c.putArray("target_modules");
         Map<String, Boolean> seen = new LinkedHashMap<>();
         for (Module m : layers.isEmpty() ? List.<Module>of() : layers.get(0).keySet()) {
