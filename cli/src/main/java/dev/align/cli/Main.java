@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             LogprobsCommand.class,
             MergeCommand.class,
             DataCommand.class,
+            DpoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
