@@ -338,14 +338,8 @@ public final class DpoRecipe implements AutoCloseable {
                         try (NDScope scope = new NDScope()) {
                             TokenBatch.Tensors4 t = pb.batch().toTensors(root, window);
                             Reference.Sums ref = trainRef == null ? null : trainRef.logps(t, idx, root); // no graph
-                            try (GradientCollector gc = engine.newGradientCollector()) {
-                                PairForward.Result f = PairForward.run(policy, t, true); // chosen + rejected, one forward
-                                PreferenceLoss.Output o = loss.compute(f.logps(), sequenceLogps(ref, f.logps()));
-                                NDArray l = Accumulation.scale(o.loss(), Accumulation.rowShare(idx.length, pairs));
-                                gc.backward(l);
-                                stepLoss += l.getFloat();
-                                stats.add(f, ref);
-                            }
+                            stepLoss += microStep(engine, policy, loss, t, ref, Accumulation.rowShare(idx.length, pairs),
+                                    stats);
                         }
                     }
                     double gradNorm = args.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(trainable, args.maxGradNorm())
@@ -381,6 +375,27 @@ public final class DpoRecipe implements AutoCloseable {
                 writeEvalMetrics(evalMetrics, steps);
             }
             return new Result(out, steps, evalMetrics);
+        }
+    }
+
+    /**
+     * One micro-batch's forward and backward: the 2P rows through the policy in one forward inside a
+     * gradient collector, the objective against the reference sums (computed before, outside the
+     * collector), scaled by the micro-batch's share of the step's pairs, backward; the pairs' numbers go
+     * to {@code stats}. Call inside the step's {@code NDScope}.
+     *
+     * @param ref the reference's sums, null for reference-free objectives
+     * @return the scaled loss (this micro-batch's part of the step's loss)
+     */
+    public static double microStep(Engine engine, DecoderLM policy, PreferenceLoss loss, TokenBatch.Tensors4 t,
+            Reference.Sums ref, double share, PairStats stats) {
+        try (GradientCollector gc = engine.newGradientCollector()) {
+            PairForward.Result f = PairForward.run(policy, t, true); // chosen + rejected, one forward
+            PreferenceLoss.Output o = loss.compute(f.logps(), sequenceLogps(ref, f.logps()));
+            NDArray l = Accumulation.scale(o.loss(), share); // 0-dim
+            gc.backward(l);
+            stats.add(f, ref);
+            return l.getFloat();
         }
     }
 
