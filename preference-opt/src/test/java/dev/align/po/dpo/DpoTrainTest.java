@@ -130,6 +130,49 @@ class DpoTrainTest {
         assertTrue(Files.isRegularFile(out.resolve("adapter_config.json")));
     }
 
+    /** Precomputed reference sums: the reference model is released, and training matches a live reference. */
+    @Test
+    void precomputedReferenceTrainsThePolicyAlone() {
+        Path live = tmp.resolve("live");
+        DpoRecipe.run(DpoRecipe.config(null, trainConfig(live, "max_steps=3", "ref_model=" + Fixtures.reference("dpo_ref"))));
+        Path pre = tmp.resolve("pre");
+        List<String> cfg = trainConfig(pre, "max_steps=3", "ref_model=" + Fixtures.reference("dpo_ref"),
+                "precompute_ref_log_probs=true");
+        try (DpoRecipe r = DpoRecipe.setup(DpoRecipe.config(null, cfg))) {
+            assertNull(r.referenceModel(), "the reference model is released after the pass");
+            assertTrue(r.trainReference() instanceof Reference.Precomputed);
+            r.train();
+        }
+        List<JsonNode> a = Metrics.read(live.resolve(Metrics.FILE));
+        List<JsonNode> b = Metrics.read(pre.resolve(Metrics.FILE));
+        assertEquals(3, b.size());
+        for (int i = 0; i < 3; i++) {
+            for (String k : List.of("loss", "rewards/chosen", "rewards/margins", "rewards/accuracies", "logps/chosen")) {
+                assertEquals(a.get(i).get(k).asDouble(), b.get(i).get(k).asDouble(), 1e-4, "step " + (i + 1) + " " + k);
+            }
+        }
+    }
+
+    /** LoRA with precomputed sums: they are the base model's (the adapters were not there yet). */
+    @Test
+    void loraPrecomputedSumsAreTheBaseModels() {
+        List<String> cfg = trainConfig(tmp.resolve("lorapre"), "lora_r=4", "max_steps=2", "precompute_ref_log_probs=true");
+        try (DpoRecipe r = DpoRecipe.setup(DpoRecipe.config(null, cfg))) {
+            Reference.Precomputed pre = (Reference.Precomputed) r.trainReference();
+            r.train();
+            Reference.Precomputed base = RefLogpsCache.compute(r.trainSet(), new Reference.FromModel(r.policy(), true), 8,
+                    1, r.manager());
+            assertEquals(31, pre.chosen().length);
+            for (int i = 0; i < 31; i++) {
+                assertEquals(base.chosen()[i], pre.chosen()[i], 1e-3, "pair " + i);
+                assertEquals(base.rejected()[i], pre.rejected()[i], 1e-3, "pair " + i);
+            }
+            Reference.Precomputed withAdapters = RefLogpsCache.compute(r.trainSet(),
+                    new Reference.FromModel(r.policy(), false), 8, 1, r.manager());
+            assertTrue(!Arrays.equals(withAdapters.chosen(), pre.chosen()), "the trained adapters change the log-probs");
+        }
+    }
+
     /** With policy = reference every pair has h = 0: sigmoid log 2, hinge 1, IPO 1/(2β)², accuracy 0. */
     @ParameterizedTest
     @CsvSource({"sigmoid,0.6931471805599453", "hinge,1.0", "ipo,25.0", "robust,0.6931471805599453"})

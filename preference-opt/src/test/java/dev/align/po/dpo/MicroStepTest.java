@@ -94,6 +94,41 @@ class MicroStepTest {
         }
     }
 
+    /** Steps of micro-step, clipping, AdamW and zeroing leave the number of live arrays unchanged. */
+    @Test
+    void noArraysLeakPerStep() {
+        DataSettings s = DataSettings.defaults().withSkipBadRecords(true).withCache(false, null);
+        try (NDManager root = Engines.newManager();
+                Tokenizer tok = Tokenizer.load(Fixtures.reference("dpo_policy"));
+                TokenizedDataset ds = Datasets.load(Fixtures.reference("data/pref.jsonl"), s, tok);
+                DecoderLM policy = DecoderLM.load(Fixtures.reference("dpo_policy"), root);
+                dev.align.core.train.AdamW opt = new dev.align.core.train.AdamW(policy.parameters(),
+                        dev.align.core.train.AdamW.Options.DEFAULTS)) {
+            policy.setTrainable(true);
+            Engine engine = Engines.init();
+            PreferenceLoss loss = PreferenceLosses.create("ipo", 0.1, 0, 0);
+            Reference reference = new Reference.Precomputed(new float[ds.size()], new float[ds.size()]);
+            long pad = Datasets.padId(tok);
+            int before = 0;
+            for (int step = 0; step < 12; step++) {
+                int[] idx = {step % 8, 8 + step % 8, 16 + step % 8};
+                PairStats stats = new PairStats();
+                try (NDScope scope = new NDScope()) {
+                    TokenBatch.Tensors4 t = Batches.preference(ds, idx, pad).batch().toTensors(root, 0);
+                    DpoRecipe.microStep(engine, policy, loss, t, reference.logps(t, idx, root), 1.0, stats);
+                }
+                dev.align.core.train.GradClip.clipGlobalNorm(policy.parameters(), 1.0);
+                opt.step(1e-4);
+                opt.zeroGrad();
+                stats.metrics(loss, root);
+                if (step == 1) {
+                    before = root.getManagedArrays().size();
+                }
+            }
+            assertEquals(before, root.getManagedArrays().size(), "live arrays after 10 more steps");
+        }
+    }
+
     @Test
     void configChecksNameTheKey() {
         assertThrows(BadInputException.class, () -> new DpoArgs(null, 0.1, "robust", 0.5, 0.5, false, null).validate(),
