@@ -6,7 +6,6 @@ import dev.align.core.config.Configs;
 import dev.align.po.dpo.DpoRecipe;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -68,8 +67,7 @@ final class DpoCommand implements Callable<Integer> {
     static String keys(String title, Object defaults) {
         ObjectNode tree = Configs.toTree(defaults);
         StringBuilder sb = new StringBuilder("%n").append(title).append(":%n");
-        for (Iterator<Map.Entry<String, JsonNode>> it = tree.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : tree.properties()) {
             JsonNode n = e.getValue();
             String v = n.isNull() ? "(none)" : n.isObject() ? "{}" : n.isTextual() ? n.asText() : n.toString();
             sb.append(String.format(Locale.ROOT, "  %-28s %s%%n", e.getKey(), v.replace("%", "%%")));

@@ -71,8 +71,8 @@ class DpoDemoTest {
         Configs.Resolved fromDemo = DpoRecipe.config(null, demo);
         Map<String, Object> a = new java.util.TreeMap<>();
         Map<String, Object> b = new java.util.TreeMap<>();
-        fromFile.tree().fields().forEachRemaining(e -> a.put(e.getKey(), e.getValue()));
-        fromDemo.tree().fields().forEachRemaining(e -> b.put(e.getKey(), e.getValue()));
+        fromFile.tree().properties().forEach(e -> a.put(e.getKey(), e.getValue()));
+        fromDemo.tree().properties().forEach(e -> b.put(e.getKey(), e.getValue()));
         a.remove("eval_file");
         b.remove("eval_file");
         assertEquals(b, a);
