@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             RmCommand.class,
             ScoreCommand.class,
+            DpoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
