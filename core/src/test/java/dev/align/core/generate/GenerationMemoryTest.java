@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * heap's pages are first touched and the allocator's pools grow with the attention span; a second
  * generation in the same process stays within 1 MB throughout.)
  */
+@Tag("memory") // runs in its own JVM with a pinned heap (see the parent pom)
 class GenerationMemoryTest {
     private static final int NEW = 10_000;
 
