@@ -183,7 +183,7 @@ public final class PpoRecipe {
     private record Trained(long steps, Map<String, Double> eval) {}
 
     /** A rollout's training targets, row-major [B·L] (0 on padding). */
-    private record Targets(float[] advantages, float[] returns, float[] values, float[] mask, Map<String, Double> stats) {}
+    record Targets(float[] advantages, float[] returns, float[] values, float[] mask, Map<String, Double> stats) {}
 
     /** The training loop, then the final evaluation. */
     private static Trained train(TrainingArgs a, PpoArgs p, Policy policy, ValueModel critic, Tokenizer tok,
@@ -357,7 +357,7 @@ public final class PpoRecipe {
      * Rewards (KL folded in, score on the last real token), GAE advantages (whitened) and returns of a
      * rollout, in one scope; plus TRL's objective/* statistics.
      */
-    private static Targets targets(PpoArgs p, RolloutBatch batch, float[] old, float[] ref, float[] values,
+    static Targets targets(PpoArgs p, RolloutBatch batch, float[] old, float[] ref, float[] values,
             float[] scores, double beta, NDManager root) {
         int[] all = batch.all();
         try (NDScope scope = new NDScope()) {
