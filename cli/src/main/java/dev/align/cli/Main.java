@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             RmCommand.class,
             ScoreCommand.class,
+            PpoCommand.class,
+            GrpoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
