@@ -27,10 +27,10 @@ public final class GrpoDemo {
             "lr_scheduler_type=constant",
             "beta=0.0",
             "loss_type=dapo",
-            "max_steps=60",
+            "max_steps=150",
             "max_grad_norm=1.0",
             "eval_batch_size=64",
-            "logging_steps=5",
+            "logging_steps=10",
             "save_steps=1000",
             "save_total_limit=1",
             "seed=42");

@@ -1,16 +1,20 @@
 package dev.align.po.ppo;
 
 import dev.align.datasets.bundled.Bundled;
+import dev.align.po.rollout.Rewarder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The PPO step of {@code align demo}: PPO with the reward model trained by the demo's reward-model step,
  * on the prompts of the bundled Q&amp;A file (read as prompt-only records; the reference completions are not
  * used), and the mean held-out reward-model score before and after — GREEDY completions of every
  * {@code qa_test.jsonl} prompt. Settings are those of {@code configs/ppo-tiny.yaml}, aimed at the demo's
- * tiny model on 2 CPU cores.
+ * tiny model on 2 CPU cores: a short, gentle run, plus a rule that penalises answers of at most two words —
+ * a tiny reward model scores such answers (never seen in its training data) high, and longer or faster
+ * runs learn to give them (reward hacking; docs/rl.md).
  */
 public final class PpoDemo {
     /**
@@ -25,11 +29,14 @@ public final class PpoDemo {
             "num_ppo_epochs=2",
             "response_length=20",
             "temperature=0.7",
-            "learning_rate=1e-5",
+            "learning_rate=2e-5",
             "lr_scheduler_type=constant",
             "kl_coef=0.05",
             "missing_eos_penalty=1.0",
-            "max_steps=30",
+            "reward_funcs=[regex]",
+            "regex_pattern=^\\s*(\\S+\\s*){0,2}$",
+            "reward_weights=[-5.0]",
+            "max_steps=40",
             "max_grad_norm=1.0",
             "eval_batch_size=64",
             "logging_steps=5",
@@ -40,13 +47,20 @@ public final class PpoDemo {
     private PpoDemo() {}
 
     /**
-     * Held-out mean reward before and after.
+     * The held-out mean reward-model score before and after (the reward model's part of the reward, without
+     * the rule).
      *
-     * @param before the starting model's greedy mean reward on the eval prompts
+     * @param before the starting model's greedy mean score on the eval prompts
      * @param after the trained model's
      * @param run the training run
      */
     public record Result(double before, double after, PpoRecipe.Result run) {}
+
+    /** The reward model's mean score in an evaluation ({@code reward} when there is no reward model). */
+    static double modelScore(Map<String, Double> eval) {
+        return eval.getOrDefault("rewards/" + Rewarder.REWARD_MODEL + "/mean",
+                eval.getOrDefault("reward", Double.NaN));
+    }
 
     /**
      * Evaluates {@code model} on {@code evalFile} (into {@code outputDir}-base-eval), trains PPO with
@@ -65,10 +79,10 @@ public final class PpoDemo {
         List<String> base = new ArrayList<>(all);
         base.add("output_dir=" + outputDir.resolveSibling(outputDir.getFileName() + "-base-eval"));
         base.add("eval_only=true");
-        double before = PpoRecipe.run(PpoRecipe.config(null, base)).reward();
+        double before = modelScore(PpoRecipe.run(PpoRecipe.config(null, base)).evalMetrics());
         all.add("output_dir=" + outputDir);
         PpoRecipe.Result run = PpoRecipe.run(PpoRecipe.config(null, all));
-        return new Result(before, run.reward(), run);
+        return new Result(before, modelScore(run.evalMetrics()), run);
     }
 
     /**

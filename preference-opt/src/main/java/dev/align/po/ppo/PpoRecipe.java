@@ -325,7 +325,6 @@ public final class PpoRecipe {
                     m.put("val/num_eos_tokens", (double) eos);
                     m.put("completions/mean_length", (double) ro.completionTokens() / perRollout);
                     m.put("kl_coef", beta);
-                    m.put("episode", (double) step * perRollout);
                     m.put("rollout_tokens_per_s", ro.completionTokens() / seconds(t0, t1));
                     m.put("time/generation_s", seconds(t0, t1));
                     m.put("time/scoring_s", seconds(t1, t2));
