@@ -238,7 +238,7 @@ public final class PpoRecipe {
             Checkpointer.ModelWriter policyWriter = policy.writer(tok);
             Checkpointer.ModelWriter writer = dir -> {
                 policyWriter.write(dir);
-                critic.save(dir, tok);
+                critic.checkpoint(dir, tok);
                 Path od = dir.resolve(Checkpointer.STATE_DIR).resolve(VALUE_OPTIMIZER_DIR);
                 try {
                     Files.createDirectories(od);

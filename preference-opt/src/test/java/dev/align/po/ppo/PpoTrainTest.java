@@ -19,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,6 +96,46 @@ class PpoTrainTest {
                 for (String n : a.entries().keySet()) {
                     assertArrayEquals(a.read(n, m).toFloatArray(), b.read(n, m).toFloatArray(), 0f, f + " " + n);
                 }
+            }
+        }
+    }
+
+    /**
+     * A critic stored as BF16 (a reward model keeps its dtype on save): checkpoints carry its exact FLOAT32
+     * weights, so a resume still equals the straight run bit for bit.
+     */
+    @Test
+    void bf16CriticResumesExactly() throws Exception {
+        Path bf16 = tmp.resolve("rm_bf16");
+        Files.createDirectories(bf16);
+        Path src = RlFixtures.rewardModel();
+        try (Stream<Path> files = Files.list(src)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (!f.getFileName().toString().endsWith(".safetensors")) {
+                    Files.copy(f, bf16.resolve(f.getFileName()));
+                }
+            }
+        }
+        try (NDManager m = Engines.newManager(); SafeTensors.Reader r = SafeTensors.open(src.resolve("model.safetensors"))) {
+            List<SafeTensors.Tensor> ts = new ArrayList<>();
+            for (String n : r.entries().keySet()) {
+                ts.add(new SafeTensors.Tensor(n, r.read(n, m), SafeTensors.Dtype.BF16));
+            }
+            SafeTensors.write(bf16.resolve("model.safetensors"), ts, Map.of("format", "pt"));
+        }
+        Path out = tmp.resolve("bf16");
+        PpoRecipe.run(PpoRecipe.config(null, common(out, "value_model=" + bf16, "adap_kl_ctrl=false")));
+        assertTrue(Files.isRegularFile(out.resolve("checkpoint-2/value_model/training_state/master_weights.safetensors")));
+        Path out2 = tmp.resolve("bf16-resumed");
+        RlTesting.copyDir(out.resolve("checkpoint-2"), out2.resolve("checkpoint-2"));
+        PpoRecipe.run(PpoRecipe.config(null, common(out2, "value_model=" + bf16, "adap_kl_ctrl=false",
+                "resume_from_checkpoint=latest")));
+        List<JsonNode> a = Metrics.read(out.resolve("metrics.jsonl"));
+        List<JsonNode> b = Metrics.read(out2.resolve("metrics.jsonl"));
+        for (int step = 3; step <= 4; step++) {
+            for (String k : List.of("loss", "loss/value_avg", "grad_norm")) {
+                assertEquals(RlTesting.line(a, step).get(k).asDouble(), RlTesting.line(b, step).get(k).asDouble(), 0,
+                        "step " + step + " " + k);
             }
         }
     }
