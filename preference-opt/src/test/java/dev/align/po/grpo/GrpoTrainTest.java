@@ -10,6 +10,7 @@ import dev.align.core.Engines;
 import dev.align.core.io.SafeTensors;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.train.Metrics;
+import dev.align.core.train.TrainingState;
 import dev.align.po.rollout.RunFiles;
 import dev.align.po.testing.RlFixtures;
 import dev.align.po.testing.RlTesting;
@@ -113,6 +114,27 @@ class GrpoTrainTest {
             for (String n : a.entries().keySet()) {
                 assertArrayEquals(a.read(n, m).toFloatArray(), b.read(n, m).toFloatArray(), 0f, n);
             }
+        }
+    }
+
+    /**
+     * A rollout reused: 4 micro-batches per rollout, 2 per optimizer step, 2 passes (μ = 2) make 4 optimizer
+     * steps per rollout; the other aggregations, batch-std scaling and masking of truncated completions run.
+     */
+    @Test
+    void rolloutsAreReusedAcrossIterationsAndMicroBatches() {
+        for (String loss : List.of("grpo", "dr_grpo")) {
+            Path out = tmp.resolve("mu-" + loss);
+            GrpoRecipe.run(GrpoRecipe.config(null, common(out, "batch_size=2", "gradient_accumulation_steps=2",
+                    "steps_per_generation=4", "num_iterations=2", "max_steps=2", "loss_type=" + loss,
+                    "scale_rewards=batch", "mask_truncated_completions=true", "eval_file=null")));
+            TrainingState s = TrainingState.read(out.resolve("checkpoint-2/training_state"));
+            assertEquals(8, s.schedulerStep(), "2 rollouts × 2 iterations × 4/2 optimizer steps");
+            JsonNode last = RlTesting.line(Metrics.read(out.resolve("metrics.jsonl")), 2);
+            assertTrue(Double.isFinite(last.get("loss").asDouble()), last.toString());
+            // every completion hit max_completion_length here: all are masked out of the loss
+            assertEquals(1.0, last.get("completions/clipped_ratio").asDouble(), 0);
+            assertEquals(0.0, last.get("loss").asDouble(), 0);
         }
     }
 }

@@ -139,4 +139,17 @@ class PpoTrainTest {
             }
         }
     }
+
+    /** LoRA on the policy: adapters and the base as the reference; the critic is trained in full beside it. */
+    @Test
+    void loraPolicyWithAFullCritic() {
+        Path out = tmp.resolve("lora");
+        PpoRecipe.Result r = PpoRecipe.run(PpoRecipe.config(null, common(out, "lora_r=4", "max_steps=2")));
+        assertEquals(2, r.steps());
+        for (String f : List.of("adapter_config.json", "adapter_model.safetensors", "value_model/model.safetensors",
+                "checkpoint-2/adapter_model.safetensors", "checkpoint-2/value_model/model.safetensors")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        assertEquals(0, RlTesting.line(Metrics.read(out.resolve("metrics.jsonl")), 1).get("objective/kl").asDouble(), 1e-5);
+    }
 }
