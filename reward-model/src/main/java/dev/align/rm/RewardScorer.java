@@ -12,7 +12,6 @@ import dev.align.datasets.Datasets;
 import dev.align.datasets.tokenize.ChatRenderer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
