@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
             RmCommand.class,
             ScoreCommand.class,
             DpoCommand.class,
+            PpoCommand.class,
+            GrpoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -1,23 +1,19 @@
 package dev.align.rm;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import dev.align.core.AlignException;
 import dev.align.core.Engines;
-import dev.align.core.data.TokenBatch;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
+import dev.align.core.scoring.RewardScoring;
 import dev.align.core.tokenizer.PromptCompletion;
 import dev.align.core.tokenizer.Tokenizer;
 import dev.align.datasets.Datasets;
 import dev.align.datasets.tokenize.ChatRenderer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * Scores texts with a reward model: load once, score many. The Java API behind {@code align score}, and
@@ -27,7 +23,8 @@ import java.util.stream.IntStream;
  * (eos unless the completion already ends with it), or a conversation rendered by the tokenizer's chat
  * template (no eos appended; the template closes the turn). The reward is the score head's output at the
  * last token. Sequences are sorted by length and scored {@code batchSize} at a time (little padding, one
- * batched forward each, no gradients); results come back in input order.
+ * batched forward each, no gradients); results come back in input order. The scoring itself is
+ * {@link RewardScoring} in core, which the online RL recipes use directly.
  *
  * <p>Not thread-safe: use one scorer per thread.
  */
@@ -95,19 +92,7 @@ public final class RewardScorer implements AutoCloseable {
 
     /** One reward per (prompt, completion), in order; eos is appended to each completion. */
     public float[] score(List<String> prompts, List<String> completions) {
-        if (prompts.size() != completions.size()) {
-            throw new IllegalArgumentException(prompts.size() + " prompts for " + completions.size() + " completions");
-        }
-        String eos = tok.eosToken();
-        if (eos == null) {
-            throw new AlignException(tok.dir() + ": the tokenizer has no eos_token to append");
-        }
-        List<String> texts = new ArrayList<>(prompts.size());
-        for (int i = 0; i < prompts.size(); i++) {
-            String c = completions.get(i);
-            texts.add(prompts.get(i) + c + (c.endsWith(eos) ? "" : eos));
-        }
-        return scoreIds(Arrays.asList(tok.encodeBatch(texts, true)));
+        return RewardScoring.score(model, tok, prompts, completions, batchSize, padId, root);
     }
 
     /** The reward of one prompt and completion. */
@@ -139,36 +124,7 @@ public final class RewardScorer implements AutoCloseable {
 
     /** One reward per sequence of token ids (the model's vocabulary), in order. */
     public float[] scoreIds(List<long[]> seqs) {
-        int max = model.config().maxPositions();
-        for (int i = 0; i < seqs.size(); i++) {
-            int n = seqs.get(i).length;
-            if (n == 0) {
-                throw new AlignException("sequence " + i + " is empty: nothing to score");
-            }
-            if (max > 0 && n > max) {
-                throw new AlignException("sequence " + i + " has " + n + " tokens, more than the reward model's"
-                        + " max_position_embeddings " + max);
-            }
-        }
-        Integer[] order = IntStream.range(0, seqs.size()).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.comparingInt(i -> seqs.get(i).length));
-        float[] out = new float[seqs.size()];
-        for (int start = 0; start < order.length; start += batchSize) {
-            int end = Math.min(order.length, start + batchSize);
-            List<long[]> rows = new ArrayList<>(end - start);
-            for (int i = start; i < end; i++) {
-                rows.add(seqs.get(order[i]));
-            }
-            TokenBatch batch = TokenBatch.rightPadded(rows, new int[rows.size()], padId);
-            float[] r;
-            try (NDScope scope = new NDScope()) {
-                r = Rewards.forward(model, batch, root).toFloatArray(); // [rows]
-            }
-            for (int i = start; i < end; i++) {
-                out[order[i]] = r[i - start];
-            }
-        }
-        return out;
+        return RewardScoring.scoreIds(model, seqs, batchSize, padId, root);
     }
 
     /** The reward model. */

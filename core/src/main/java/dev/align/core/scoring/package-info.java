@@ -1,2 +1,2 @@
-/** Log-probabilities of labelled tokens and batched sequence scoring. */
+/** Log-probabilities of labelled tokens, batched sequence scoring, and the reward-model forward and scoring. */
 package dev.align.core.scoring;

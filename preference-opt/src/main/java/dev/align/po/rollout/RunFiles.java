@@ -1,0 +1,142 @@
+package dev.align.po.rollout;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.align.core.AlignException;
+import dev.align.core.BadInputException;
+import dev.align.core.config.Configs;
+import dev.align.core.io.AtomicFiles;
+import dev.align.core.model.DecoderLM;
+import dev.align.core.tokenizer.Tokenizer;
+import dev.align.core.train.Checkpointer;
+import dev.align.core.train.Provenance;
+import dev.align.core.train.TrainingArgs;
+import dev.align.datasets.DataSettings;
+import dev.align.datasets.Datasets;
+import dev.align.datasets.TokenizedDataset;
+import dev.align.datasets.format.Format;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The run plumbing PPO and GRPO share: data loading and checks, resume, output files. */
+public final class RunFiles {
+    /** Evaluation metrics written at the end of a run (and by eval_only). */
+    public static final String EVAL_FILE = "eval_metrics.json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private RunFiles() {}
+
+    /** Loads and validates a prompt-only data file ({@code {"prompt", ...}}); bad records stop the run. */
+    public static TokenizedDataset prompts(String file, DataSettings d, Tokenizer tok, String key, String command,
+            List<Path> files) {
+        Path p = Path.of(file);
+        files.add(p);
+        TokenizedDataset ds = Datasets.load(p, d, tok);
+        try {
+            Datasets.requireKind(ds, command + " (" + key + ")", Format.Kind.PROMPT);
+            if (ds.size() == 0) {
+                throw new BadInputException(key + ": " + p + ": no prompts");
+            }
+            return ds;
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+    }
+
+    /** Prompts that with {@code maxNew} new tokens would not fit the model's positions fail up front. */
+    public static void checkLengths(TokenizedDataset ds, String key, int maxNew, int maxPositions) {
+        if (ds == null || maxPositions <= 0) {
+            return;
+        }
+        int longest = 0;
+        for (int i = 0; i < ds.size(); i++) {
+            longest = Math.max(longest, ds.length(i));
+        }
+        if (longest + maxNew > maxPositions) {
+            throw new BadInputException(key + ": " + ds.report().file() + ": the longest prompt has " + longest
+                    + " tokens; with " + maxNew + " new tokens that exceeds the model's max_position_embeddings "
+                    + maxPositions + " (set max_length to truncate prompts, or generate fewer tokens)");
+        }
+    }
+
+    /** The checkpoint {@code resume_from_checkpoint} names ("latest": the newest in output_dir), or null. */
+    public static Path resumeCheckpoint(TrainingArgs a, Path out) {
+        String r = a.resumeFromCheckpoint();
+        if (r == null || r.isBlank()) {
+            return null;
+        }
+        if ("latest".equals(r)) {
+            Optional<Path> latest = Checkpointer.latest(out);
+            if (latest.isEmpty()) {
+                throw new BadInputException("resume_from_checkpoint: no checkpoint in " + out);
+            }
+            return latest.get();
+        }
+        Path p = Path.of(r);
+        if (!Files.isDirectory(p.resolve(Checkpointer.STATE_DIR))) {
+            throw new BadInputException("resume_from_checkpoint: " + p + " is not a checkpoint (no "
+                    + Checkpointer.STATE_DIR + "/)");
+        }
+        return p;
+    }
+
+    /** Creates the output directory and writes {@code config.yaml} (and provenance on a fresh start). */
+    public static void start(Path out, Configs.Resolved cfg, String recipe, boolean fresh, List<Path> files) {
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new AlignException(out + ": cannot create the output directory: " + e.getMessage(), e);
+        }
+        AtomicFiles.writeString(out.resolve("config.yaml"), cfg.yaml());
+        if (fresh) {
+            Provenance.write(out, recipe, cfg.tree(), files);
+        }
+    }
+
+    /** sdpa or eager, as {@code attn_implementation} says. */
+    public static DecoderLM.AttentionImpl attention(TrainingArgs a) {
+        return "eager".equals(a.attnImplementation()) ? DecoderLM.AttentionImpl.EAGER : DecoderLM.AttentionImpl.SDPA;
+    }
+
+    /** Writes {@code out/eval_metrics.json} (non-finite values as null). */
+    public static void writeEval(Path out, Map<String, Double> m) {
+        ObjectNode n = JSON.createObjectNode();
+        m.forEach((k, v) -> {
+            if (v != null && Double.isFinite(v)) {
+                n.put(k, v);
+            } else {
+                n.putNull(k);
+            }
+        });
+        try {
+            AtomicFiles.writeString(out.resolve(EVAL_FILE), JSON.writeValueAsString(n) + "\n");
+        } catch (IOException e) {
+            throw new AlignException(out.resolve(EVAL_FILE) + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads an {@code eval_metrics.json}. */
+    public static JsonNode readEval(Path outputDir) {
+        Path f = outputDir.resolve(EVAL_FILE);
+        try {
+            return JSON.readTree(f.toFile());
+        } catch (IOException e) {
+            throw new AlignException(f + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code eval_} + each key. */
+    public static Map<String, Double> prefixed(Map<String, Double> m) {
+        Map<String, Double> p = new LinkedHashMap<>();
+        m.forEach((k, v) -> p.put("eval_" + k, v));
+        return p;
+    }
+}
