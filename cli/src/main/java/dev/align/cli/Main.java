@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
             LogprobsCommand.class,
             MergeCommand.class,
             DataCommand.class,
+            GenerateCommand.class,
+            ChatCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
@@ -44,7 +47,12 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code. */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return commandLine(new Main()).execute(args);
+    }
+
+    /** A command line for {@code command} with Align's exit codes for user errors (1, and 2 for bad input). */
+    static CommandLine commandLine(Object command) {
+        CommandLine cl = new CommandLine(command);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof BadInputException b) {
                 b.problems().forEach(p -> cmd.getErr().println(p));
@@ -56,6 +64,6 @@ public final class Main implements Runnable {
             }
             throw ex;
         });
-        return cl.execute(args);
+        return cl;
     }
 }

@@ -36,19 +36,27 @@ public final class AttentionMask {
     }
 
     /**
-     * The mask for T new tokens decoded after {@code start} cached slots.
+     * The mask for T new tokens at slots [start, start + T) after {@code start} cached slots, from the
+     * cache's per-slot key bias (see {@link KvCache#mask}): a query at slot i sees slot j iff j ≤ i, the
+     * bias of j is 0 (a real token) and, with a window W, i − j &lt; W. Tensor ops only.
      *
-     * @param keyValid [B·S] row-major, 1 for a real token in slot j, 0 for padding (S = start + T)
+     * @param keyBias [B, S] additive (0 for a real token, −FLT_MAX for padding), S = start + T
      * @return [B, 1, T, S]
      */
-    public static NDArray cached(NDManager m, int[] keyValid, int b, int t, int start, int window) {
-        int s = start + t;
-        int[] ones = new int[b * t];
-        java.util.Arrays.fill(ones, 1);
-        try (NDArray segQ = Tensors.ints(m, ones, new Shape(b, t));
-                NDArray segK = Tensors.ints(m, keyValid, new Shape(b, s))) {
-            return build(m, segQ, segK, start, window);
-        }
+    public static NDArray cached(NDArray keyBias, int t, int start, int window) {
+        return Tensors.scoped(() -> {
+            NDManager m = keyBias.getManager();
+            long b = keyBias.getShape().get(0);
+            long s = keyBias.getShape().get(1);
+            NDArray qi = m.arange(start, start + t, 1, DataType.INT64).reshape(t, 1);
+            NDArray kj = m.arange(0, s, 1, DataType.INT64).reshape(1, s);
+            NDArray ok = qi.gte(kj); // [T,S]
+            if (window > 0) {
+                ok = ok.logicalAnd(qi.sub(kj).lt(window));
+            }
+            NDArray okBias = ok.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE); // [T,S]
+            return keyBias.reshape(b, 1, 1, s).minimum(okBias.reshape(1, 1, t, s)); // [B,1,T,S]
+        });
     }
 
     /**

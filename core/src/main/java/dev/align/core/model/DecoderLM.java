@@ -500,14 +500,9 @@ public final class DecoderLM implements AutoCloseable {
             q = rope(q, cos, sin);
             k = rope(k, cos, sin);
         }
-        if (cache != null) {
-            int start = cache.length();
-            NDIndex slots = new NDIndex().addAllDim().addAllDim().addSliceDim(start, start + t);
-            cache.keys[layer].set(slots, k);
-            cache.values[layer].set(slots, v);
-            NDIndex used = new NDIndex().addAllDim().addAllDim().addSliceDim(0, start + t);
-            k = cache.keys[layer].get(used); // [B,K,S,D]
-            v = cache.values[layer].get(used);
+        if (cache != null) { // write slots [len, len+T) in place, attend over [0, len+T)
+            k = cache.write(cache.keys[layer], k); // [B,K,S,D]
+            v = cache.write(cache.values[layer], v);
         }
         NDArray out; // softmax(q·kᵀ·scale + mask)·v: [B,N,T,D]
         if (attention == AttentionImpl.SDPA) { // fused (flash attention on CPU), grouped-query aware
