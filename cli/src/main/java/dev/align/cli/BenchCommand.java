@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks on fixed model configurations (see docs/performance.md).",
         subcommands = {
-            BenchGenerateCommand.class
+            BenchGenerateCommand.class,
+            BenchSftCommand.class
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
