@@ -175,8 +175,10 @@ final class Demo {
                 r.answers().size(), 100 * r.accuracy(), secs);
         for (ExactMatch.Answer a : r.answers().subList(0, Math.min(3, r.answers().size()))) {
             String q = a.item().prompt().replace('\n', ' ');
+            String got = a.generated().isEmpty() ? "(nothing)"
+                    : a.generated().length() > 72 ? a.generated().substring(0, 72) + " ..." : a.generated();
             log.printf(Locale.ROOT, "    %s%n      expected: %s%n      got:      %s %s%n", q, a.item().reference().strip(),
-                    a.generated().isEmpty() ? "(nothing)" : a.generated(), a.correct() ? "✓" : "✗");
+                    got, a.correct() ? "(right)" : "(wrong)");
         }
     }
 
