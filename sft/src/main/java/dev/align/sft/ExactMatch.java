@@ -22,8 +22,8 @@ import java.util.Set;
  * measure: the generated completion (up to eos or the first newline, stripped) must equal the reference
  * completion (stripped).
  *
- * <p>Both sides are compared in the tokenizer's canonical form, {@code decode(encode(s))} without special
- * tokens: for a tokenizer whose decoding restores the text (byte-level BPE, SentencePiece) this is the
+ * <p>Both sides are compared in the tokenizer's canonical form, {@code decode(encode(s))} (no special
+ * tokens added, none skipped, so an out-of-vocabulary word still counts): for a tokenizer whose decoding restores the text (byte-level BPE, SentencePiece) this is the
  * text itself; for the bundled WordLevel tokenizer, which joins tokens with single spaces, it is the
  * token sequence ("The noosh is blue ." for " The noosh is blue."), so the comparison is exact over
  * tokens and ignores nothing else.
@@ -149,9 +149,12 @@ public final class ExactMatch {
         return (nl >= 0 ? s.substring(0, nl) : s).strip();
     }
 
-    /** {@code decode(encode(s.strip()))} without special tokens, stripped. */
+    /**
+     * {@code decode(encode(s.strip()))}, no special tokens added, stripped. Special tokens in the ids are
+     * kept when decoding, so a word the vocabulary lacks stays visible as the unknown token.
+     */
     static String canonical(Tokenizer tok, String s) {
         String t = s.strip();
-        return t.isEmpty() ? "" : tok.decode(tok.encodePlain(t), true).strip();
+        return t.isEmpty() ? "" : tok.decode(tok.encodePlain(t), false).strip();
     }
 }
