@@ -240,13 +240,14 @@ final class BenchSftCommand implements Callable<Integer> {
         for (OpTime o : ops) {
             total += o.selfUs();
         }
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-44s %12s %7s %10s%n", "op (self time)",
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-56s %10s %7s %10s%n", "op (self time)",
                 "ms/step", "share", "calls/step"));
         for (OpTime o : ops.subList(0, Math.min(top, ops.size()))) {
-            sb.append(String.format(Locale.ROOT, "%-44s %12.1f %6.1f%% %10.1f%n", o.name(), o.selfUs() / 1000 / steps,
+            String name = o.name().length() > 56 ? o.name().substring(0, 53) + "..." : o.name();
+            sb.append(String.format(Locale.ROOT, "%-56s %10.1f %6.1f%% %10.1f%n", name, o.selfUs() / 1000 / steps,
                     100 * o.selfUs() / total, (double) o.calls() / steps));
         }
-        sb.append(String.format(Locale.ROOT, "%-44s %12.1f%n", "all ops", total / 1000 / steps));
+        sb.append(String.format(Locale.ROOT, "%-56s %10.1f%n", "all ops", total / 1000 / steps));
         return sb.toString();
     }
 
