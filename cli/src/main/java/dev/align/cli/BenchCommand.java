@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         description = "Benchmarks on fixed model configurations (see docs/performance.md).",
         subcommands = {
             BenchGenerateCommand.class,
-            BenchDpoCommand.class
+            BenchDpoCommand.class,
+            BenchSftCommand.class
         })
 final class BenchCommand implements Runnable {
     @CommandLine.Spec

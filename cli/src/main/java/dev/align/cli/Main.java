@@ -26,6 +26,9 @@ import picocli.CommandLine.Command;
             DpoCommand.class,
             PpoCommand.class,
             GrpoCommand.class,
+            SftCommand.class,
+            PretrainCommand.class,
+            DemoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
