@@ -11,6 +11,13 @@ import dev.align.core.model.DecoderLM;
 import dev.align.core.tokenizer.Tokenizer;
 import dev.align.core.train.Metrics;
 import dev.align.datasets.bundled.Bundled;
+import dev.align.po.dpo.DpoDemo;
+import dev.align.po.dpo.WinRate;
+import dev.align.po.grpo.GrpoDemo;
+import dev.align.po.ppo.PpoDemo;
+import dev.align.rm.RewardScorer;
+import dev.align.rm.RmDemo;
+import dev.align.rm.RmRecipe;
 import dev.align.sft.ExactMatch;
 import dev.align.sft.SftRecipe;
 import java.io.IOException;
@@ -33,9 +40,16 @@ import java.util.stream.Stream;
  *   <li>{@link #sft}: exact match of greedy answers on the held-out questions ({@code qa_test}) before and
  *       after supervised fine-tuning on {@code qa_train} (the keys of {@code configs/sft-tiny.yaml});
  *       the fine-tuned model goes to {@code <out>/sft}.
+ *   <li>{@link #rewardModel}: a reward model trained from the SFT model on the bundled K=4 rankings
+ *       ({@code configs/rm-tiny.yaml}); held-out pairwise accuracy on {@code rankings_test}.
+ *   <li>{@link #dpo}: DPO of the SFT model on the bundled preference pairs ({@code configs/dpo-tiny.yaml});
+ *       held-out {@code rewards/accuracies}, and the win-rate of the DPO model's greedy answers over the SFT
+ *       model's on the held-out prompts, judged by the reward model.
+ *   <li>{@link #grpo}: GRPO with the exact-match reward on the bundled arithmetic prompts
+ *       ({@code configs/grpo-tiny.yaml}); mean held-out reward of greedy answers before and after.
+ *   <li>{@link #ppo}: PPO against the reward model ({@code configs/ppo-tiny.yaml}); mean reward-model score of
+ *       greedy answers on held-out questions before and after.
  * </ol>
- *
- * Later stages (reward model, DPO, GRPO) are further methods called from {@link #run} in order.
  */
 final class Demo {
     /** Where the tiny base model lives, relative to the repository root. */
@@ -80,7 +94,7 @@ final class Demo {
     private final Path out;
     private final Path baseModel;
     private final PrintStream log;
-    private final List<String> sftOverrides;
+    private final List<String> overrides;
     private final int questionLimit;
 
     /**
@@ -93,14 +107,14 @@ final class Demo {
     }
 
     /**
-     * For tests: extra SFT keys (e.g. {@code max_steps=2}) and at most {@code questionLimit} held-out
-     * questions.
+     * For tests: extra keys for every stage (e.g. {@code max_steps=2}) and at most {@code questionLimit}
+     * held-out questions.
      */
-    Demo(Path out, Path baseModel, PrintStream log, List<String> sftOverrides, int questionLimit) {
+    Demo(Path out, Path baseModel, PrintStream log, List<String> overrides, int questionLimit) {
         this.out = out;
         this.baseModel = baseModel;
         this.log = log;
-        this.sftOverrides = List.copyOf(sftOverrides);
+        this.overrides = List.copyOf(overrides);
         this.questionLimit = questionLimit;
     }
 
@@ -121,7 +135,11 @@ final class Demo {
         log.printf(Locale.ROOT, "Align demo: post-training the tiny base model %s on the bundled data -> %s%n",
                 baseModel, out);
         Path data = data();
-        sft(data);
+        SftStage sft = sft(data);
+        Path rm = rewardModel(data, sft.model());
+        dpo(sft.model(), rm);
+        grpo(sft.model());
+        ppo(sft.model(), rm);
         log.printf(Locale.ROOT, "%ndemo finished in %.1f s%n", seconds(t0));
     }
 
@@ -154,7 +172,7 @@ final class Demo {
         keys.add("train_file=" + data.resolve("qa_train.jsonl"));
         keys.add("output_dir=" + dir);
         keys.add("progress=false");
-        keys.addAll(sftOverrides);
+        keys.addAll(overrides);
         long t1 = System.nanoTime();
         SftRecipe.Result r = SftRecipe.run(SftRecipe.Mode.SFT, SftRecipe.config(SftRecipe.Mode.SFT, null, keys),
                 line -> log.println("  " + line));
@@ -171,6 +189,134 @@ final class Demo {
         writeAnswers(answers, before, after);
         log.printf(Locale.ROOT, "  SFT model -> %s; every answer before and after -> %s%n", dir, answers);
         return new SftStage(dir, before, after, trainSeconds, r.steps());
+    }
+
+    /**
+     * Stage 2, reward model: trained from the SFT model on {@code rankings_train} (every ordered pair of
+     * the four ranked responses of each question), evaluated on {@code rankings_test}.
+     */
+    Path rewardModel(Path data, Path sftModel) {
+        log.printf(Locale.ROOT, "%n== Reward model: trained on human-style rankings (K=4 responses per question) ==%n");
+        Path dir = out.resolve("rm");
+        deleteTree(dir);
+        long t0 = System.nanoTime();
+        RmRecipe.Result r = RmDemo.train(sftModel, data.resolve("rankings_train.jsonl"),
+                data.resolve("rankings_test.jsonl"), dir, stageKeys());
+        log.printf(Locale.ROOT, "  trained %d steps in %.1f s%n", r.steps(), seconds(t0));
+        log.printf(Locale.ROOT, "  held-out pairwise accuracy on rankings_test: %.3f (%d pairs; correct, polite and"
+                + " helpful above curt, evasive, wrong or rude)%n", r.accuracy(), r.evalMetrics().get("pairs").intValue());
+        log.printf(Locale.ROOT, "  reward model -> %s%n", dir);
+        return dir;
+    }
+
+    /**
+     * Stage 3, DPO: the SFT model optimised on the preference pairs; held-out implicit-reward accuracy, and
+     * the win-rate of its greedy answers over the SFT model's on the held-out prompts, judged by the reward
+     * model.
+     */
+    void dpo(Path sftModel, Path rewardModel) {
+        log.printf(Locale.ROOT, "%n== DPO: preference optimisation of the SFT model ==%n");
+        deleteTree(out.resolve("dpo"));
+        long t0 = System.nanoTime();
+        DpoDemo.Result r = DpoDemo.run(sftModel, out, stageKeys());
+        log.printf(Locale.ROOT, "  trained in %.1f s; held-out rewards/accuracies: %.3f%n", seconds(t0),
+                r.heldOutAccuracy());
+        List<String> prompts = DpoDemo.heldOutPrompts(questionLimit == Integer.MAX_VALUE ? 0 : questionLimit);
+        long t1 = System.nanoTime();
+        List<String> dpoAnswers;
+        List<String> sftAnswers;
+        WinRate.Result w;
+        try (RewardScorer judge = RewardScorer.load(rewardModel, 64)) {
+            dpoAnswers = greedyAnswers(r.modelDir(), prompts);
+            sftAnswers = greedyAnswers(sftModel, prompts);
+            w = WinRate.of(prompts, answered(dpoAnswers), answered(sftAnswers), new WinRate.Scorer() {
+                @Override
+                public double score(String prompt, String completion) {
+                    return judge.score(prompt, completion);
+                }
+
+                @Override
+                public double[] scoreAll(List<String> ps, List<String> cs) {
+                    float[] f = judge.score(ps, cs);
+                    double[] d = new double[f.length];
+                    for (int i = 0; i < f.length; i++) {
+                        d[i] = f[i];
+                    }
+                    return d;
+                }
+            });
+        }
+        log.printf(Locale.ROOT, "  win-rate of DPO over SFT on %d held-out prompts, judged by the reward model: %.3f"
+                + " (%d wins, %d ties, %d losses; mean reward %.2f vs %.2f)  [greedy answers, %.1f s]%n", w.prompts(),
+                w.winRate(), w.wins(), w.ties(), w.losses(), w.meanCandidate(), w.meanBaseline(), seconds(t1));
+        for (int i = 0; i < Math.min(2, prompts.size()); i++) {
+            log.printf(Locale.ROOT, "    %s%n      SFT: %s%n      DPO: %s%n", prompts.get(i).replace('\n', ' '),
+                    sftAnswers.get(i), dpoAnswers.get(i));
+        }
+        log.printf(Locale.ROOT, "  DPO model -> %s%n", r.modelDir());
+    }
+
+    /** Stage 4, GRPO: exact-match reward on the arithmetic prompts; greedy held-out reward before and after. */
+    void grpo(Path sftModel) {
+        log.printf(Locale.ROOT, "%n== GRPO: reinforcement learning with a verifiable reward (exact answer of a sum) ==%n");
+        deleteTree(out.resolve("grpo"));
+        deleteTree(out.resolve("grpo-base-eval"));
+        long t0 = System.nanoTime();
+        GrpoDemo.Result r = GrpoDemo.train(sftModel, out.resolve("data/verifiable_train.jsonl"),
+                out.resolve("data/verifiable_test.jsonl"), out.resolve("grpo"), stageKeys());
+        log.printf(Locale.ROOT, "  %d steps in %.1f s; mean held-out reward (share of sums answered right, greedy):"
+                + " %.3f -> %.3f (%+.0f%%)%n", r.run().steps(), seconds(t0), r.before(), r.after(),
+                100 * r.relativeGain());
+        log.printf(Locale.ROOT, "  GRPO model -> %s%n", out.resolve("grpo"));
+    }
+
+    /** Stage 5, PPO: against the reward model; its mean score of greedy held-out answers before and after. */
+    void ppo(Path sftModel, Path rewardModel) {
+        log.printf(Locale.ROOT, "%n== PPO: reinforcement learning from the reward model (KL-penalised, with a critic) ==%n");
+        deleteTree(out.resolve("ppo"));
+        deleteTree(out.resolve("ppo-base-eval"));
+        long t0 = System.nanoTime();
+        PpoDemo.Result r = PpoDemo.train(sftModel, rewardModel, out.resolve("data/qa_train.jsonl"),
+                out.resolve("data/qa_test.jsonl"), out.resolve("ppo"), stageKeys());
+        log.printf(Locale.ROOT, "  %d rollouts in %.1f s; mean reward-model score of held-out greedy answers: %.3f ->"
+                + " %.3f%n", r.run().steps(), seconds(t0), r.before(), r.after());
+        log.printf(Locale.ROOT, "  PPO model -> %s%n", out.resolve("ppo"));
+    }
+
+    /** The keys every stage adds to its own: no progress bar, and the test overrides. */
+    private List<String> stageKeys() {
+        List<String> keys = new ArrayList<>();
+        keys.add("progress=false");
+        keys.addAll(overrides);
+        return keys;
+    }
+
+    /** A completer whose answers to the demo's prompts were generated already (in prompt order). */
+    private static WinRate.Completer answered(List<String> answers) {
+        return new WinRate.Completer() {
+            @Override
+            public String complete(String prompt) {
+                throw new IllegalStateException("answers are given for the whole prompt list only");
+            }
+
+            @Override
+            public List<String> completeAll(List<String> prompts) {
+                return answers;
+            }
+        };
+    }
+
+    /** Greedy answers of a model to prompts (first line, stripped), batched. */
+    private static List<String> greedyAnswers(Path modelDir, List<String> prompts) {
+        List<ExactMatch.Item> items = new ArrayList<>();
+        for (String p : prompts) {
+            items.add(new ExactMatch.Item(p, ""));
+        }
+        List<String> out = new ArrayList<>();
+        for (ExactMatch.Answer a : exactMatch(modelDir, items).answers()) {
+            out.add(" " + a.generated());
+        }
+        return out;
     }
 
     private static ExactMatch.Result exactMatch(Path modelDir, List<ExactMatch.Item> items) {

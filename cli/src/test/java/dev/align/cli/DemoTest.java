@@ -65,4 +65,28 @@ class DemoTest {
         assertEquals(s.after().answers().get(0).generated(), answers.get(0).get("after").asText());
         assertEquals(s.before().correct(), answers.stream().filter(a -> a.get("before_correct").asBoolean()).count());
     }
+
+    /** Every later stage runs on the SFT stage's output and reports its number (2 steps each). */
+    @Test
+    void laterStagesRunAndReport() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream log = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        Path out = tmp.resolve("demo-all");
+        Demo demo = new Demo(out, repo().resolve("models/tiny-base"), log, List.of("max_steps=2", "cache=false"), 6);
+        Path data = demo.data();
+        Demo.SftStage s = demo.sft(data);
+        Path rm = demo.rewardModel(data, s.model());
+        demo.dpo(s.model(), rm);
+        demo.grpo(s.model());
+        demo.ppo(s.model(), rm);
+        String text = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("held-out pairwise accuracy on rankings_test: "), text);
+        assertTrue(text.contains("held-out rewards/accuracies: "), text);
+        assertTrue(text.contains("win-rate of DPO over SFT on 6 held-out prompts, judged by the reward model: "), text);
+        assertTrue(text.contains("mean held-out reward (share of sums answered right, greedy): "), text);
+        assertTrue(text.contains("mean reward-model score of held-out greedy answers: "), text);
+        for (String dir : new String[] {"rm", "dpo", "grpo", "ppo"}) {
+            assertTrue(Files.isRegularFile(out.resolve(dir).resolve("config.json")), dir + " model written");
+        }
+    }
 }

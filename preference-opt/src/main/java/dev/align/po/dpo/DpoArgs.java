@@ -3,6 +3,7 @@ package dev.align.po.dpo;
 import dev.align.core.BadInputException;
 import dev.align.po.loss.PreferenceLoss;
 import dev.align.po.loss.PreferenceLosses;
+import dev.align.po.loss.RpoLoss;
 
 /**
  * The DPO family's own config keys (TRL's {@code DPOConfig} names and defaults), bound together with
@@ -19,6 +20,8 @@ import dev.align.po.loss.PreferenceLosses;
  * @param precomputeRefLogProbs one pass before training computes and caches the reference log-probs, so
  *     training runs the policy alone
  * @param precomputeRefBatchSize pairs per forward of that pass; null: eval_batch_size
+ * @param rpoAlpha α of RPO: adds α·NLL of the chosen completions to the objective ({@link RpoLoss}); null
+ *     (TRL's default) for none
  */
 public record DpoArgs(
         String refModel,
@@ -27,11 +30,12 @@ public record DpoArgs(
         double labelSmoothing,
         double simpoGamma,
         boolean precomputeRefLogProbs,
-        Integer precomputeRefBatchSize) {
+        Integer precomputeRefBatchSize,
+        Double rpoAlpha) {
 
     /** TRL's defaults. */
     public static DpoArgs defaults() {
-        return new DpoArgs(null, 0.1, "sigmoid", 0.0, 0.5, false, null);
+        return new DpoArgs(null, 0.1, "sigmoid", 0.0, 0.5, false, null, null);
     }
 
     /** Checks the values; errors name the key. */
@@ -59,6 +63,12 @@ public record DpoArgs(
         if (precomputeRefBatchSize != null && precomputeRefBatchSize < 1) {
             throw new BadInputException("precompute_ref_batch_size: must be ≥ 1, got " + precomputeRefBatchSize);
         }
+        if (rpoAlpha != null && !(rpoAlpha > 0 && Double.isFinite(rpoAlpha))) {
+            throw new BadInputException("rpo_alpha: must be positive, got " + rpoAlpha);
+        }
+        if (rpoAlpha != null && lossType.equals("orpo")) {
+            throw new BadInputException("rpo_alpha: orpo already has an NLL term on the chosen completions");
+        }
         if (referenceFree() && refModel != null) {
             throw new BadInputException("ref_model: " + lossType + " is reference-free and loads no reference model");
         }
@@ -71,7 +81,8 @@ public record DpoArgs(
 
     /** The objective these keys name. */
     public PreferenceLoss loss() {
-        return PreferenceLosses.create(lossType, beta, labelSmoothing, simpoGamma);
+        PreferenceLoss base = PreferenceLosses.create(lossType, beta, labelSmoothing, simpoGamma);
+        return rpoAlpha == null ? base : new RpoLoss(base, rpoAlpha);
     }
 
     /** Whether the objective needs no reference model (simpo, orpo). */

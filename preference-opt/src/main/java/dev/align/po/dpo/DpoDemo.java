@@ -28,7 +28,8 @@ public final class DpoDemo {
     public static final List<String> SETTINGS = List.of(
             "loss_type=sigmoid",
             "beta=0.1",
-            "learning_rate=5e-5",
+            "rpo_alpha=1.0",
+            "learning_rate=3e-4",
             "lr_scheduler_type=linear",
             "warmup_ratio=0.1",
             "batch_size=16",

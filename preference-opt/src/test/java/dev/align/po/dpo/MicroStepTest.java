@@ -131,15 +131,15 @@ class MicroStepTest {
 
     @Test
     void configChecksNameTheKey() {
-        assertThrows(BadInputException.class, () -> new DpoArgs(null, 0.1, "robust", 0.5, 0.5, false, null).validate(),
+        assertThrows(BadInputException.class, () -> new DpoArgs(null, 0.1, "robust", 0.5, 0.5, false, null, null).validate(),
                 "robust needs ε < 0.5");
         BadInputException e = assertThrows(BadInputException.class,
-                () -> new DpoArgs("ref", 0.1, "simpo", 0, 0.5, false, null).validate());
+                () -> new DpoArgs("ref", 0.1, "simpo", 0, 0.5, false, null, null).validate());
         assertTrue(e.getMessage().startsWith("ref_model: simpo is reference-free"), e.getMessage());
-        e = assertThrows(BadInputException.class, () -> new DpoArgs(null, 0.1, "orpo", 0, 0.5, true, null).validate());
+        e = assertThrows(BadInputException.class, () -> new DpoArgs(null, 0.1, "orpo", 0, 0.5, true, null, null).validate());
         assertTrue(e.getMessage().startsWith("precompute_ref_log_probs:"), e.getMessage());
-        e = assertThrows(BadInputException.class, () -> new DpoArgs(null, 0, "sigmoid", 0, 0.5, false, null).validate());
+        e = assertThrows(BadInputException.class, () -> new DpoArgs(null, 0, "sigmoid", 0, 0.5, false, null, null).validate());
         assertTrue(e.getMessage().startsWith("beta:"), e.getMessage());
-        new DpoArgs(null, 0.1, "sigmoid", 0.5, 0.5, false, null).validate(); // cDPO's ε = 0.5 is allowed
+        new DpoArgs(null, 0.1, "sigmoid", 0.5, 0.5, false, null, null).validate(); // cDPO's ε = 0.5 is allowed
     }
 }

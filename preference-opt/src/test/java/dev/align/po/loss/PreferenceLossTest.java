@@ -60,6 +60,8 @@ class PreferenceLossTest {
             double pr = -14 / 7.0;
             double logOdds = (pc - pr) - (Math.log(1 - Math.exp(pc)) - Math.log(1 - Math.exp(pr)));
             assertEquals(10 / 4.0 - BETA * Math.log(sig(logOdds)), lossOf(new OrpoLoss(BETA), p, null), 1e-6);
+            // RPO: + α·NLL(chosen) = α·10/4 per chosen token, rewards unchanged
+            assertEquals(-Math.log(sig(bh)) + 0.5 * 10 / 4.0, lossOf(new RpoLoss(new SigmoidLoss(BETA, 0), 0.5), p, ref), 1e-6);
             PreferenceLoss.Output o = new SigmoidLoss(BETA, 0).compute(p, ref);
             assertEquals(BETA * (-10 + 11), o.chosenRewards().getFloat(), 1e-6);
             assertEquals(BETA * (-14 + 13), o.rejectedRewards().getFloat(), 1e-6);
@@ -71,7 +73,7 @@ class PreferenceLossTest {
     void gradientsMatchFiniteDifferences() {
         PreferenceLoss[] losses = {
             new SigmoidLoss(BETA, 0.1), new RobustLoss(BETA, 0.2), new HingeLoss(BETA), new IpoLoss(BETA),
-            new SimPoLoss(2.0, 0.5, 0.1), new OrpoLoss(BETA)
+            new SimPoLoss(2.0, 0.5, 0.1), new OrpoLoss(BETA), new RpoLoss(new SigmoidLoss(BETA, 0), 1.0)
         };
         try (NDManager m = Engines.newManager()) {
             SequenceLogps ref = logps(m, -9.5, -13.0, 4, 7);
