@@ -135,6 +135,10 @@ public final class TrainBench {
         long labels = tb.labelCount();
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.init(cfg, seed, root)) {
             model.setTrainable(true);
+            String impl = System.getProperty("align.bench.attention");
+            if (impl != null) { // for comparing the attention kernels: sdpa (default) or eager
+                model.setAttention(DecoderLM.AttentionImpl.valueOf(impl.toUpperCase(java.util.Locale.ROOT)));
+            }
             try (AdamW opt = new AdamW(model.parameters(), AdamW.Options.DEFAULTS)) {
                 double flops = flopsPerToken(model, seq);
                 double total = 0;

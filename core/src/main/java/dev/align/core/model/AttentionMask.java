@@ -19,6 +19,11 @@ import dev.align.core.nd.Tensors;
  *
  * A fully masked query row (a padding query) gets a uniform softmax instead of NaN; its output is
  * never used.
+ *
+ * <p>{@link #causal} returns null for the common case it need not build: every row one example from
+ * position 0, padding only after it, no window. Null stands for the plain causal mask, which the
+ * attention kernels apply themselves (skipping the masked half of the work); real tokens get exactly the
+ * same result, since right padding only ever follows them.
  */
 public final class AttentionMask {
     private AttentionMask() {}
@@ -27,9 +32,17 @@ public final class AttentionMask {
      * The causal mask over whole sequences.
      *
      * @param segments [B·T] row-major segment ids (1 for every real token of an unpacked row, 0 for pads)
-     * @return [B, 1, T, T]
+     * @return [B, 1, T, T], or null for the plain causal mask (see the class comment)
      */
     public static NDArray causal(NDManager m, int[] segments, int b, int t, int window) {
+        if (plainCausal(segments, b, t, window)) {
+            return null;
+        }
+        return explicit(m, segments, b, t, window);
+    }
+
+    /** {@link #causal} always built as a tensor, [B, 1, T, T]. */
+    static NDArray explicit(NDManager m, int[] segments, int b, int t, int window) {
         try (NDArray seg = Tensors.ints(m, segments, new Shape(b, t))) {
             return build(m, seg, seg, 0, window);
         }
@@ -57,6 +70,37 @@ public final class AttentionMask {
             NDArray okBias = ok.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE); // [T,S]
             return keyBias.reshape(b, 1, 1, s).minimum(okBias.reshape(1, 1, t, s)); // [B,1,T,S]
         });
+    }
+
+    /** The plain causal mask itself, [1, 1, T, T], for code paths that need it as a tensor. */
+    public static NDArray plainCausal(NDManager m, long t) {
+        int[] ones = new int[(int) t];
+        java.util.Arrays.fill(ones, 1);
+        try (NDArray seg = Tensors.ints(m, ones, new Shape(1, t))) {
+            return build(m, seg, seg, 0, 0);
+        }
+    }
+
+    /** Whether every row is one segment starting at slot 0 followed only by padding, with no window in reach. */
+    static boolean plainCausal(int[] segments, int b, int t, int window) {
+        if (window > 0 && window < t) {
+            return false;
+        }
+        for (int r = 0; r < b; r++) {
+            int base = r * t;
+            if (segments[base] != 1) {
+                return false;
+            }
+            boolean pad = false;
+            for (int i = 1; i < t; i++) {
+                int sg = segments[base + i];
+                if (pad ? sg != 0 : sg != 1 && sg != 0) {
+                    return false;
+                }
+                pad |= sg == 0;
+            }
+        }
+        return true;
     }
 
     /**

@@ -22,6 +22,7 @@ import dev.align.core.model.ModelConfig.Activation;
 import dev.align.core.model.ModelConfig.Family;
 import dev.align.core.model.ModelConfig.Head;
 import dev.align.core.nd.Kernels;
+import dev.align.core.nd.Temps;
 import dev.align.core.nd.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -426,36 +427,50 @@ public final class DecoderLM implements AutoCloseable {
      *
      * @param ids token ids [B, T], INT64
      * @param positions position ids [B, T], INT64
-     * @param mask additive attention mask [B, 1, T, S] from {@link AttentionMask}
+     * @param mask additive attention mask [B, 1, T, S] from {@link AttentionMask}, or null for the plain
+     *     causal mask (no cache; rows right-padded at most)
      * @param cache a KV cache to read and extend (S = cache length + T), or null (S = T)
      * @return hidden states [B, T, H]
      */
     public NDArray hidden(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
         long b = ids.getShape().get(0);
         long t = ids.getShape().get(1);
-        NDArray x = embedding(ids, embed); // [B,T,H]
-        NDArray cos = null;
-        NDArray sin = null;
-        if (config.family() == Family.GPT2) {
-            x = x.add(embedding(positions, posEmbed));
-        } else {
-            NDArray freqs = positions.toType(DataType.FLOAT32, false).reshape(b, t, 1).mul(invFreq); // [B,T,D/2]
-            NDArray c = freqs.cos();
-            NDArray s = freqs.sin();
-            cos = c.concat(c, 2).reshape(b, 1, t, config.headDim()); // [B,1,T,D]
-            sin = s.neg().concat(s, 2).reshape(b, 1, t, config.headDim()); // [−sin, sin]: rotate_half's sign
+        try (Temps shared = new Temps()) { // rotary tables, used by every layer
+            NDArray x = embedding(ids, embed); // [B,T,H]
+            NDArray cos = null;
+            NDArray sin = null;
+            if (config.family() == Family.GPT2) {
+                try (NDArray pos = embedding(positions, posEmbed); NDArray tok = x) {
+                    x = tok.add(pos);
+                }
+            } else {
+                try (Temps tmp = new Temps()) {
+                    NDArray freqs = tmp.add(tmp.add(positions.toType(DataType.FLOAT32, false)).reshape(b, t, 1))
+                            .mul(invFreq); // [B,T,D/2]
+                    tmp.add(freqs);
+                    NDArray c = tmp.add(freqs.cos());
+                    NDArray s = tmp.add(freqs.sin());
+                    cos = shared.add(tmp.add(c.concat(c, 2)).reshape(b, 1, t, config.headDim())); // [B,1,T,D]
+                    sin = shared.add(tmp.add(tmp.add(s.neg()).concat(s, 2)).reshape(b, 1, t, config.headDim())); // [−sin, sin]
+                }
+            }
+            for (int i = 0; i < layers.length; i++) {
+                Layer l = layers[i];
+                try (Temps tmp = new Temps()) { // the residual stream of the previous layer and this layer's branches
+                    tmp.add(x);
+                    NDArray a = tmp.add(attention(i, l, tmp.add(norm(x, l.norm1W(), l.norm1B())), cos, sin, mask, cache));
+                    NDArray mid = tmp.add(x.add(a));
+                    NDArray m = tmp.add(mlp(i, l, tmp.add(norm(mid, l.norm2W(), l.norm2B()))));
+                    x = mid.add(m);
+                }
+            }
+            if (cache != null) {
+                cache.advance((int) t);
+            }
+            try (NDArray last = x) {
+                return norm(last, normW, normB);
+            }
         }
-        for (int i = 0; i < layers.length; i++) {
-            Layer l = layers[i];
-            NDArray h = norm(x, l.norm1W(), l.norm1B());
-            x = x.add(attention(i, l, h, cos, sin, mask, cache));
-            h = norm(x, l.norm2W(), l.norm2B());
-            x = x.add(mlp(i, l, h));
-        }
-        if (cache != null) {
-            cache.advance((int) t);
-        }
-        return norm(x, normW, normB);
     }
 
     /** Logits over the vocabulary: hidden [..., H] → [..., V]. */
@@ -490,53 +505,74 @@ public final class DecoderLM implements AutoCloseable {
         int nh = config.heads();
         int kv = config.kvHeads();
         int d = config.headDim();
-        NDArray qkv = linear(h, l.qkvW(), l.qkvB()); // [B,T,(N+2K)D]
-        qkv = addDelta(qkv, layer, Module.C_ATTN, h);
-        NDList parts = qkv.split(new long[] {qDim, qDim + kvDim}, 2);
-        NDArray q = addDelta(parts.get(0), layer, Module.Q_PROJ, h);
-        NDArray k = addDelta(parts.get(1), layer, Module.K_PROJ, h);
-        NDArray v = addDelta(parts.get(2), layer, Module.V_PROJ, h);
-        q = q.reshape(b, t, nh, d).transpose(0, 2, 1, 3); // [B,N,T,D]
-        k = k.reshape(b, t, kv, d).transpose(0, 2, 1, 3); // [B,K,T,D]
-        v = v.reshape(b, t, kv, d).transpose(0, 2, 1, 3); // [B,K,T,D]
-        if (cos != null) {
-            q = rope(q, cos, sin);
-            k = rope(k, cos, sin);
+        if (mask == null && cache != null) {
+            throw new IllegalArgumentException("decoding with a cache needs an explicit mask");
         }
-        if (cache != null) { // write slots [len, len+T) in place, attend over [0, len+T)
-            k = cache.write(cache.keys[layer], k); // [B,K,S,D]
-            v = cache.write(cache.values[layer], v);
+        try (Temps tmp = new Temps()) {
+            NDArray qkv = tmp.add(linear(h, l.qkvW(), l.qkvB())); // [B,T,(N+2K)D]
+            qkv = tmp.add(addDelta(qkv, layer, Module.C_ATTN, h));
+            NDList parts = tmp.add(qkv.split(new long[] {qDim, qDim + kvDim}, 2));
+            NDArray q = tmp.add(addDelta(parts.get(0), layer, Module.Q_PROJ, h));
+            NDArray k = tmp.add(addDelta(parts.get(1), layer, Module.K_PROJ, h));
+            NDArray v = tmp.add(addDelta(parts.get(2), layer, Module.V_PROJ, h));
+            q = tmp.add(tmp.add(q.reshape(b, t, nh, d)).transpose(0, 2, 1, 3)); // [B,N,T,D]
+            k = tmp.add(tmp.add(k.reshape(b, t, kv, d)).transpose(0, 2, 1, 3)); // [B,K,T,D]
+            v = tmp.add(tmp.add(v.reshape(b, t, kv, d)).transpose(0, 2, 1, 3)); // [B,K,T,D]
+            if (cos != null) {
+                q = tmp.add(rope(q, cos, sin));
+                k = tmp.add(rope(k, cos, sin));
+            }
+            if (cache != null) { // write slots [len, len+T) in place, attend over [0, len+T)
+                k = tmp.add(cache.write(cache.keys[layer], k)); // [B,K,S,D]
+                v = tmp.add(cache.write(cache.values[layer], v));
+            }
+            NDArray out; // softmax(q·kᵀ·scale + mask)·v: [B,N,T,D]
+            if (attention == AttentionImpl.SDPA) { // fused (flash attention on CPU), grouped-query aware
+                out = mask == null ? Kernels.attentionCausal(q, k, v, attnScale[layer])
+                        : Kernels.attention(q, k, v, mask, attnScale[layer]);
+            } else { // eager: the queries of one KV group side by side, [B,K,rep*T,D]
+                long s = k.getShape().get(2);
+                int rep = nh / kv;
+                NDArray m = mask != null ? mask : tmp.add(AttentionMask.plainCausal(q.getManager(), t));
+                NDArray groupMask = rep == 1 ? m : tmp.add(m.broadcast(b, 1, t, s).reshape(b, 1, 1, t, s)
+                        .broadcast(b, 1, rep, t, s).reshape(b, 1, rep * t, s));
+                NDArray qg = tmp.add(tmp.add(q.mul(attnScale[layer])).reshape(b, kv, rep * t, d));
+                NDArray scores = tmp.add(tmp.add(qg.matMul(tmp.add(k.transpose(0, 1, 3, 2)))).add(groupMask)); // [B,K,rep*T,S]
+                out = tmp.add(tmp.add(scores.softmax(-1)).matMul(v)).reshape(b, nh, t, d);
+            }
+            tmp.add(out);
+            out = tmp.add(tmp.add(out.transpose(0, 2, 1, 3)).reshape(b, t, (long) nh * d)); // [B,T,N*D]
+            NDArray o = linear(out, l.oW(), l.oB());
+            NDArray withDelta = addDelta(o, layer, config.family() == Family.GPT2 ? Module.ATTN_C_PROJ : Module.O_PROJ, out);
+            if (withDelta != o) {
+                o.close();
+            }
+            return withDelta;
         }
-        NDArray out; // softmax(q·kᵀ·scale + mask)·v: [B,N,T,D]
-        if (attention == AttentionImpl.SDPA) { // fused (flash attention on CPU), grouped-query aware
-            out = Kernels.attention(q, k, v, mask, attnScale[layer]);
-        } else { // eager: the queries of one KV group side by side, [B,K,rep*T,D]
-            long s = k.getShape().get(2);
-            int rep = nh / kv;
-            NDArray groupMask = rep == 1 ? mask
-                    : mask.reshape(b, 1, 1, t, s).broadcast(b, 1, rep, t, s).reshape(b, 1, rep * t, s);
-            NDArray qg = q.mul(attnScale[layer]).reshape(b, kv, rep * t, d);
-            NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).add(groupMask); // [B,K,rep*T,S]
-            out = scores.softmax(-1).matMul(v).reshape(b, nh, t, d);
-        }
-        out = out.transpose(0, 2, 1, 3).reshape(b, t, (long) nh * d); // [B,T,N*D]
-        return addDelta(linear(out, l.oW(), l.oB()), layer,
-                config.family() == Family.GPT2 ? Module.ATTN_C_PROJ : Module.O_PROJ, out);
     }
 
     private NDArray mlp(int layer, Layer l, NDArray h) {
-        NDArray up = linear(h, l.upW(), l.upB());
-        NDArray act;
-        if (config.family() == Family.LLAMA) {
-            NDList gu = up.split(2, 2); // [B,T,I] each
-            NDArray gate = addDelta(gu.get(0), layer, Module.GATE_PROJ, h);
-            NDArray u = addDelta(gu.get(1), layer, Module.UP_PROJ, h);
-            act = config.activation() == Activation.SILU ? Kernels.siluMul(gate, u) : activate(gate).mul(u);
-        } else {
-            act = activate(addDelta(up, layer, Module.C_FC, h));
+        try (Temps tmp = new Temps()) {
+            NDArray up = tmp.add(linear(h, l.upW(), l.upB()));
+            NDArray act;
+            if (config.family() == Family.LLAMA) {
+                NDList gu = tmp.add(up.split(2, 2)); // [B,T,I] each
+                NDArray gate = tmp.add(addDelta(gu.get(0), layer, Module.GATE_PROJ, h));
+                NDArray u = tmp.add(addDelta(gu.get(1), layer, Module.UP_PROJ, h));
+                act = config.activation() == Activation.SILU ? Kernels.siluMul(gate, u)
+                        : tmp.add(activate(gate)).mul(u);
+            } else {
+                act = activate(tmp.add(addDelta(up, layer, Module.C_FC, h)));
+            }
+            tmp.add(act);
+            NDArray down = linear(act, l.downW(), l.downB());
+            NDArray withDelta = addDelta(down, layer,
+                    config.family() == Family.GPT2 ? Module.MLP_C_PROJ : Module.DOWN_PROJ, act);
+            if (withDelta != down) {
+                down.close();
+            }
+            return withDelta;
         }
-        NDArray down = linear(act, l.downW(), l.downB());
-        return addDelta(down, layer, config.family() == Family.GPT2 ? Module.MLP_C_PROJ : Module.DOWN_PROJ, act);
     }
 
     private NDArray addDelta(NDArray y, int layer, Module module, NDArray x) {
@@ -567,8 +603,11 @@ public final class DecoderLM implements AutoCloseable {
             return JniUtils.layerNorm((PtNDArray) x, new Shape(config.hidden()), (PtNDArray) w, (PtNDArray) b,
                     config.normEps());
         }
-        NDArray variance = x.mul(x).mean(new int[] {2}, true); // [B,T,1]
-        return x.mul(variance.add(normEps).pow(minusHalf)).mul(w); // x·rsqrt(mean(x²) + ε)·w
+        try (Temps tmp = new Temps()) { // x·rsqrt(mean(x²) + ε)·w
+            NDArray variance = tmp.add(tmp.add(x.mul(x)).mean(new int[] {2}, true)); // [B,T,1]
+            NDArray r = tmp.add(tmp.add(variance.add(normEps)).pow(minusHalf));
+            return tmp.add(x.mul(r)).mul(w);
+        }
     }
 
     /**
@@ -577,9 +616,11 @@ public final class DecoderLM implements AutoCloseable {
      * x·cos + [x₂, x₁]·signedSin.
      */
     private static NDArray rope(NDArray x, NDArray cos, NDArray signedSin) {
-        NDList halves = x.split(2, 3); // x: [B,*,T,D]
-        NDArray swapped = halves.get(1).concat(halves.get(0), 3);
-        return x.mul(cos).add(swapped.mul(signedSin));
+        try (Temps tmp = new Temps()) {
+            NDList halves = tmp.add(x.split(2, 3)); // x: [B,*,T,D]
+            NDArray swapped = tmp.add(halves.get(1).concat(halves.get(0), 3));
+            return tmp.add(x.mul(cos)).add(tmp.add(swapped.mul(signedSin)));
+        }
     }
 
     private static NDArray linear(NDArray x, NDArray w, NDArray b) {

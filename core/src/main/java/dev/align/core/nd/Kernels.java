@@ -40,6 +40,9 @@ public final class Kernels {
             "  def attention(self: __torch__.Kernels, q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: Tensor) -> Tensor:",
             "    gqa = q.size(1) != k.size(1)",
             "    return torch.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=scale.item(), enable_gqa=gqa)",
+            "  def attention_causal(self: __torch__.Kernels, q: Tensor, k: Tensor, v: Tensor, scale: Tensor) -> Tensor:",
+            "    gqa = q.size(1) != k.size(1)",
+            "    return torch.scaled_dot_product_attention(q, k, v, None, 0., True, scale=scale.item(), enable_gqa=gqa)",
             "  def silu_mul(self: __torch__.Kernels, g: Tensor, u: Tensor) -> Tensor:",
             "    return torch.mul(torch.silu(g), u)",
             "  def silu(self: __torch__.Kernels, g: Tensor) -> Tensor:",
@@ -138,7 +141,18 @@ public final class Kernels {
         zip.closeEntry();
     }
 
+    /**
+     * libtorch's graph-executor optimisation is a per-thread flag: left on, TorchScript profiles the first
+     * calls and then replaces native backward kernels (silu_backward) with symbolic gradients built from
+     * primitive ops. Each thread turns it off before its first kernel call.
+     */
+    private static final ThreadLocal<Boolean> PLAIN_EXECUTOR = ThreadLocal.withInitial(() -> {
+        JniUtils.setGraphExecutorOptimize(false);
+        return Boolean.TRUE;
+    });
+
     private static NDArray call(String method, NDArray... inputs) {
+        PLAIN_EXECUTOR.get();
         NDArray marker = inputs[0].getManager().create(new Shape(0));
         marker.setName("module_method:" + method);
         NDList in = new NDList(inputs.length + 1);
@@ -167,6 +181,20 @@ public final class Kernels {
         return call("attention", q, k, v, mask, scale);
     }
 
+    /**
+     * Causal scaled dot-product attention without a mask tensor (query i sees keys 0..i), differentiable;
+     * the kernel skips the masked blocks, so it does about half the work of {@link #attention}.
+     *
+     * @param q [B, N, T, D]
+     * @param k [B, K, T, D]
+     * @param v [B, K, T, D]
+     * @param scale 0-dim score scale
+     * @return [B, N, T, D]
+     */
+    public static NDArray attentionCausal(NDArray q, NDArray k, NDArray v, NDArray scale) {
+        return call("attention_causal", q, k, v, scale);
+    }
+
     /** silu(g) · u, differentiable (fused SiLU forward and backward). */
     public static NDArray siluMul(NDArray g, NDArray u) {
         return call("silu_mul", g, u);
@@ -193,6 +221,7 @@ public final class Kernels {
             list(params), list(grads), list(m), list(v), list(steps),
             IValue.from(lr), IValue.from(b1), IValue.from(b2), IValue.from(wd), IValue.from(eps)
         };
+        PLAIN_EXECUTOR.get();
         try (IValue r = IValueUtils.runMethod(module(), "adamw", args)) {
             // result is steps[0]; nothing to read
         } finally {

@@ -21,7 +21,11 @@ public final class LogProbs {
      * @return [B, T]
      */
     public static NDArray tokenLogProbs(NDArray logits, NDArray labels) {
-        return logits.logSoftmax(-1).gather(labels.expandDims(-1), -1).squeeze(-1);
+        try (NDArray logp = logits.logSoftmax(-1); // [B,T,V]
+                NDArray idx = labels.expandDims(-1);
+                NDArray picked = logp.gather(idx, -1)) { // [B,T,1]
+            return picked.squeeze(-1);
+        }
     }
 
     /**
@@ -30,8 +34,10 @@ public final class LogProbs {
      * @param t the batch's tensors
      */
     public static NDArray forBatch(DecoderLM model, TokenBatch.Tensors4 t) {
-        NDArray hidden = model.hidden(t.ids(), t.positions(), t.mask(), null); // [B,T,H]
-        NDArray logits = model.logits(hidden); // [B,T,V]
-        return tokenLogProbs(logits, t.labels()).mul(t.weights()); // [B,T]
+        try (NDArray hidden = model.hidden(t.ids(), t.positions(), t.mask(), null); // [B,T,H]
+                NDArray logits = model.logits(hidden); // [B,T,V]
+                NDArray lp = tokenLogProbs(logits, t.labels())) {
+            return lp.mul(t.weights()); // [B,T]
+        }
     }
 }
