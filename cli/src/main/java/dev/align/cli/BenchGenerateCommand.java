@@ -71,6 +71,10 @@ final class BenchGenerateCommand implements Callable<Integer> {
     @Option(names = "--vocab", defaultValue = "8000")
     int vocab;
 
+    @Option(names = "--no-packed-weights", negatable = true, defaultValue = "true",
+            description = "at batch > 1, run the products on oneDNN-packed weights (default; --no-packed-weights: MKL sgemm on the plain weights)")
+    boolean packedWeights;
+
     @Option(names = "--profile", description = "write a libtorch profiler trace (chrome://tracing JSON) of one extra run here")
     Path profile;
 
@@ -90,7 +94,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
                 }
                 prompts.add(p);
             }
-            Generator gen = new Generator(model, null);
+            Generator gen = new Generator(model, null).setPackWeights(packedWeights);
             GenerationConfig gc = GenerationConfig.of(newTokens, SamplingParams.greedy());
             for (int i = 0; i < warmup; i++) {
                 gen.generate(prompts, gc);
@@ -124,7 +128,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
                     .put("tokens_per_s", round(median)).put("runs", runs)
                     .put("weight_bytes_per_step", weightBytes).put("copy_gb_per_s", round(bandwidth / 1e9))
                     .put("bound_tokens_per_s", round(bound)).put("params", model.parameterCount())
-                    .put("torch", Engines.torchVersion());
+                    .put("packed_weights", packedWeights && batch > 1).put("torch", Engines.torchVersion());
             j.putPOJO("tokens_per_s_runs", Arrays.stream(tps).map(BenchGenerateCommand::round).toArray());
             System.out.println(j);
         }

@@ -57,6 +57,11 @@ final class GenerateCommand implements Callable<Integer> {
             + " tokenizer's chat template and the generation prompt")
     boolean chat;
 
+    @Option(names = "--no-packed-weights", negatable = true, defaultValue = "true",
+            description = "run the products on packed copies of the weights (default: faster decoding for one"
+                    + " more copy of the linear weights in memory; --no-packed-weights saves that memory)")
+    boolean packedWeights;
+
     @Mixin
     SamplingOptions sampling = new SamplingOptions();
 
@@ -92,7 +97,7 @@ final class GenerateCommand implements Callable<Integer> {
             Generation[] results = new Generation[items.size()];
             long t0 = System.nanoTime();
             try (NDManager root = Engines.newManager(); DecoderLM lm = DecoderLM.load(model, root)) {
-                Generator gen = new Generator(lm, tok);
+                Generator gen = new Generator(lm, tok).setPackWeights(packedWeights);
                 List<Integer> order = new ArrayList<>();
                 for (int i = 0; i < items.size(); i++) {
                     order.add(i);

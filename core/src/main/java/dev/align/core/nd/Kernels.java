@@ -43,6 +43,18 @@ public final class Kernels {
             "  def attention_causal(self: __torch__.Kernels, q: Tensor, k: Tensor, v: Tensor, scale: Tensor) -> Tensor:",
             "    gqa = q.size(1) != k.size(1)",
             "    return torch.scaled_dot_product_attention(q, k, v, None, 0., True, scale=scale.item(), enable_gqa=gqa)",
+            "  def pack_linear(self: __torch__.Kernels, w: Tensor, rows: int) -> Tensor:",
+            "    return ops.mkldnn._reorder_linear_weight(w, rows)",
+            "  def packed_linear(self: __torch__.Kernels, x: Tensor, w: Tensor) -> Tensor:",
+            "    return ops.mkldnn._linear_pointwise(x, w, None, \"none\", annotate(List[Optional[number]], []), \"\")",
+            "  def packed_linear_b(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
+            "    return ops.mkldnn._linear_pointwise(x, w, b, \"none\", annotate(List[Optional[number]], []), \"\")",
+            "  def transposed_copy(self: __torch__.Kernels, w: Tensor) -> Tensor:",
+            "    return w.t().contiguous()",
+            "  def linear_t(self: __torch__.Kernels, x: Tensor, wt: Tensor) -> Tensor:",
+            "    return torch.matmul(x, wt)",
+            "  def linear_t_b(self: __torch__.Kernels, x: Tensor, wt: Tensor, b: Tensor) -> Tensor:",
+            "    return torch.matmul(x, wt) + b",
             "  def silu_mul(self: __torch__.Kernels, g: Tensor, u: Tensor) -> Tensor:",
             "    return torch.mul(torch.silu(g), u)",
             "  def silu(self: __torch__.Kernels, g: Tensor) -> Tensor:",
@@ -193,6 +205,86 @@ public final class Kernels {
      */
     public static NDArray attentionCausal(NDArray q, NDArray k, NDArray v, NDArray scale) {
         return call("attention_causal", q, k, v, scale);
+    }
+
+    /**
+     * A copy of a linear weight in oneDNN's blocked layout, for inference with inputs of about
+     * {@code rows} rows: {@link #packedLinear} with it skips MKL's small-M sgemm path (twice the time of a
+     * one-row product at 8 rows) and runs 2–3× faster at decoding batch sizes. Not differentiable, and stale
+     * once the weight changes.
+     *
+     * @param w [out, in]
+     * @return the packed weight (an opaque layout; only for {@link #packedLinear})
+     */
+    public static NDArray packLinear(NDArray w, long rows) {
+        PLAIN_EXECUTOR.get();
+        IValue a = IValue.from((PtNDArray) w);
+        IValue r = IValue.from(rows);
+        try (IValue out = IValueUtils.runMethod(module(), "pack_linear", a, r)) {
+            return out.toTensor((PtNDManager) w.getManager());
+        } finally {
+            a.close();
+            r.close();
+        }
+    }
+
+    /**
+     * x·Wᵀ (+ b) with a weight from {@link #packLinear}; equal to the plain product up to float rounding.
+     * Inference only (no backward).
+     *
+     * @param x [..., in]
+     * @param packed from {@link #packLinear}
+     * @param bias [out], or null
+     * @return [..., out]
+     */
+    public static NDArray packedLinear(NDArray x, NDArray packed, NDArray bias) {
+        return bias == null ? run("packed_linear", x, packed) : run("packed_linear_b", x, packed, bias);
+    }
+
+    /**
+     * Wᵀ as its own contiguous [in, out] array: for one-row inputs MKL's sgemv streams it ~1.5× faster
+     * than the [out, in] weight that {@code linear} reads transposed. Stale once the weight changes.
+     *
+     * @param w [out, in]
+     * @return [in, out]
+     */
+    public static NDArray transposedCopy(NDArray w) {
+        return run("transposed_copy", w);
+    }
+
+    /**
+     * x·Wᵀ (+ b) from {@link #transposedCopy}: equal to {@code linear} up to float rounding.
+     *
+     * @param x [..., in]
+     * @param wt [in, out]
+     * @param bias [out], or null
+     * @return [..., out]
+     */
+    public static NDArray linearTransposed(NDArray x, NDArray wt, NDArray bias) {
+        return bias == null ? run("linear_t", x, wt) : run("linear_t_b", x, wt, bias);
+    }
+
+    /**
+     * Runs a method on tensors passed as they are (named ones included, which {@link #call} would read as
+     * structure hints) and returns its tensor on the first input's manager. Not recorded for autograd.
+     */
+    private static NDArray run(String method, NDArray... inputs) {
+        PLAIN_EXECUTOR.get();
+        IValue[] args = new IValue[inputs.length];
+        try {
+            for (int i = 0; i < inputs.length; i++) {
+                args[i] = IValue.from((PtNDArray) inputs[i]);
+            }
+            try (IValue out = IValueUtils.runMethod(module(), method, args)) {
+                return out.toTensor((PtNDManager) inputs[0].getManager());
+            }
+        } finally {
+            for (IValue a : args) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+        }
     }
 
     /** silu(g) · u, differentiable (fused SiLU forward and backward). */
