@@ -41,11 +41,13 @@ import picocli.CommandLine.Option;
  * on random tokens — by default hidden 512, 8 layers, 8 heads, intermediate 1376, vocabulary 8000,
  * sequence 256, batch 8 (33.5M parameters), the configuration {@code pytorch_bench.py train} runs. Prints
  * tokens/s, ms/step, model FLOPs utilisation against an fp32 2048³ matmul timed in the same run, and the
- * resident-memory peak against the memory model (weights + gradients + AdamW moments + activations).
+ * resident-memory peak against the memory model (weights + gradients + AdamW moments + activations), and
+ * the gradient-free forward's tokens/s.
  * {@code --profile} adds a libtorch profiler trace of extra steps and a table of self time per op.
  */
 @Command(name = "sft", mixinStandardHelpOptions = true,
-        description = "SFT training-step tokens/s and MFU (vs a measured fp32 matmul), peak memory vs the memory model.")
+        description = "SFT training-step tokens/s and MFU (vs a measured fp32 matmul), peak memory vs the memory model;"
+                + " then forward-only (gradient-free) tokens/s.")
 final class BenchSftCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -113,6 +115,8 @@ final class BenchSftCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "peak RSS %.0f MB (%.0f MB before the model): growth %.0f MB vs memory model %.0f MB"
                 + " (weights+gradients+moments %.0f + activations %.0f): %.2fx%n", r.peakRssMb(), r.baseRssMb(),
                 r.peakRssMb() - r.baseRssMb(), model + r.activationMb(), model, r.activationMb(), r.memoryRatio());
+        System.err.printf(Locale.ROOT, "forward without gradients (to token log-probs, same batch): %.1f tokens/s,"
+                + " MFU %.2f%n", r.forwardTokensPerS(), r.forwardMfu());
         ObjectNode j = JSON.createObjectNode();
         j.put("bench", "sft").put("params", r.parameters()).put("batch", batch).put("seq", seq).put("steps", steps)
                 .put("tokens_per_s", round(r.tokensPerS())).put("ms_per_step", round(r.msPerStep()))
@@ -120,7 +124,9 @@ final class BenchSftCommand implements Callable<Integer> {
                 .put("matmul_gflops", round(r.matmulGflops())).put("mfu", round(r.mfu() * 1000) / 1000)
                 .put("peak_rss_mb", round(r.peakRssMb())).put("base_rss_mb", round(r.baseRssMb()))
                 .put("model_memory_mb", round(model)).put("activation_mb", round(r.activationMb()))
-                .put("memory_ratio", round(r.memoryRatio())).put("torch", Engines.torchVersion());
+                .put("memory_ratio", round(r.memoryRatio()))
+                .put("forward_tokens_per_s", round(r.forwardTokensPerS()))
+                .put("forward_mfu", round(r.forwardMfu() * 1000) / 1000).put("torch", Engines.torchVersion());
         System.out.println(j);
         if (profile != null) {
             profile(cfg);

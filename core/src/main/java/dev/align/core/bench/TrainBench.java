@@ -26,7 +26,8 @@ import java.util.Random;
  * The training benchmark behind {@code align bench sft}: the SFT step as the recipe runs it (forward,
  * token-mean cross-entropy over every position, backward, gradient clipping at 1.0, AdamW, zeroing) on
  * random tokens, timed after warm-up, with model FLOPs utilisation against an fp32 matmul timed in the
- * same run and the resident-memory peak against a memory model.
+ * same run and the resident-memory peak against a memory model; then the gradient-free forward to token
+ * log-probs on the same batch.
  */
 public final class TrainBench {
     private TrainBench() {}
@@ -45,10 +46,13 @@ public final class TrainBench {
      * @param baseRssMb resident memory before the model was built, MB
      * @param modelMemoryMb weights + gradients + AdamW moments, MB
      * @param activationMb the activation estimate of the memory model, MB
+     * @param forwardTokensPerS tokens per second of a gradient-free forward to token log-probs (the
+     *     scoring path of {@code align logprobs}, DPO's reference model and PPO's scoring), same batch
+     * @param forwardMfu forward tokens/s × one third of the training FLOPs per token / matmul
      */
     public record Result(long parameters, double tokensPerS, double msPerStep, double msPerStepMin,
             double achievedGflops, double matmulGflops, double mfu, double peakRssMb, double baseRssMb,
-            double modelMemoryMb, double activationMb) {
+            double modelMemoryMb, double activationMb, double forwardTokensPerS, double forwardMfu) {
 
         /** (peak − base) / (weights + gradients + moments + activations). */
         public double memoryRatio() {
@@ -165,8 +169,21 @@ public final class TrainBench {
                 double tokS = batch * (double) seq / (msPerStep / 1000);
                 double achieved = tokS * flops / 1e9;
                 long p = model.parameterCount();
+                double peak = rssMb("VmHWM"); // the training step's peak, read before the forward timing
+                double fwdS = 0;
+                for (int s = 0; s < warmup + steps; s++) { // gradient-free forward, as scoring runs it
+                    long t0 = System.nanoTime();
+                    try (NDScope scope = new NDScope()) {
+                        LogProbs.forBatch(model, tb.toTensors(root, 0)).sum().getFloat();
+                    }
+                    if (s >= warmup) {
+                        fwdS += (System.nanoTime() - t0) / 1e9;
+                    }
+                }
+                double fwdTokS = batch * (double) seq * steps / fwdS;
                 return new Result(p, tokS, msPerStep, min, achieved, matmul, achieved / matmul,
-                        rssMb("VmHWM"), base, 16.0 * p / 1e6, activationBytes(cfg, batch, seq) / 1e6);
+                        peak, base, 16.0 * p / 1e6, activationBytes(cfg, batch, seq) / 1e6,
+                        fwdTokS, fwdTokS * flops / 3 / 1e9 / matmul);
             }
         }
     }
