@@ -30,6 +30,8 @@ class BenchSftCommandTest {
         // llama, hidden 32, 1 layer, inter 64, vocab 100, untied: embed + 4·32² + 3·32·64 + 2 norms + head
         assertEquals(100 * 32 + 4 * 32 * 32 + 3 * 32 * 64 + 3 * 32 + 32 * 100, j.get("params").asLong());
         assertTrue(j.get("mfu").asDouble() > 0 && j.get("mfu").asDouble() < 1.5, j.toString());
+        assertTrue(j.get("forward_tokens_per_s").asDouble() > j.get("tokens_per_s").asDouble(),
+                "a forward alone is faster than a training step: " + j);
         assertTrue(Files.size(trace) > 0);
         assertTrue(r.err().contains("MFU"), r.err());
         assertTrue(r.err().contains("aten::"), "per-op table: " + r.err());

@@ -102,8 +102,15 @@ class GenerateCommandTest {
                     "--out", out.toString(), "--max-new-tokens", "12", "--batch-size", bs), err.toString());
             outs.add(Files.readString(out));
         }
+        Path plain = dir.resolve("plain.jsonl"); // the plain weights instead of packed copies
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new GenerateCommand(), err, "--model", LLAMA.toString(), "--data", data.toString(),
+                "--out", plain.toString(), "--max-new-tokens", "12", "--batch-size", "3", "--no-packed-weights"),
+                err.toString());
+        outs.add(Files.readString(plain));
         assertEquals(outs.get(0), outs.get(1));
         assertEquals(outs.get(0), outs.get(2));
+        assertEquals(outs.get(0), outs.get(3));
         List<JsonNode> recs = Fixtures.jsonl(dir.resolve("out1.jsonl"));
         assertEquals(3, recs.size());
         try (Tokenizer tok = Tokenizer.load(LLAMA)) {
