@@ -46,7 +46,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,7 +117,7 @@ public final class RmRecipe {
             throw new BadInputException("model: " + modelDir + " is a LoRA adapter; LoRA training needs a full model"
                     + " directory (merge the adapter first: merge_lora: true, or align merge)");
         }
-        Path ckpt = a.evalOnly() ? null : resumeCheckpoint(a, out);
+        Path ckpt = a.evalOnly() ? null : Checkpointer.resumeFrom(a, out);
         List<Path> files = new ArrayList<>();
         // ---- setup: tokenizer, then all data validated, then the model
         try (Tokenizer tok = Tokenizer.load(RewardModels.tokenizerDir(modelDir));
@@ -126,7 +125,7 @@ public final class RmRecipe {
                 TokenizedDataset eval = a.evalFile() == null ? null : load(a.evalFile(), d, tok, "eval_file", files);
                 NDManager root = Engines.newManager()) {
             long padId = Datasets.padId(tok);
-            write(out, cfg, ckpt == null, files);
+            Provenance.startRun(out, cfg, NAME, ckpt == null, files);
             if (a.evalOnly()) {
                 if (!RewardModels.hasRewardHead(modelDir)) {
                     LOG.warn("{} has no reward head: evaluating a freshly initialised one (seed {})", modelDir, a.seed());
@@ -358,38 +357,6 @@ public final class RmRecipe {
         if (max > 0 && longest > max) {
             throw new BadInputException(key + ": " + ds.report().file() + ": the longest sequence has " + longest
                     + " tokens, more than the model's max_position_embeddings " + max + " (set max_length)");
-        }
-    }
-
-    private static Path resumeCheckpoint(TrainingArgs a, Path out) {
-        String r = a.resumeFromCheckpoint();
-        if (r == null || r.isBlank()) {
-            return null;
-        }
-        if ("latest".equals(r)) {
-            Optional<Path> latest = Checkpointer.latest(out);
-            if (latest.isEmpty()) {
-                throw new BadInputException("resume_from_checkpoint: no checkpoint in " + out);
-            }
-            return latest.get();
-        }
-        Path p = Path.of(r);
-        if (!Files.isDirectory(p.resolve(Checkpointer.STATE_DIR))) {
-            throw new BadInputException("resume_from_checkpoint: " + p + " is not a checkpoint (no "
-                    + Checkpointer.STATE_DIR + "/)");
-        }
-        return p;
-    }
-
-    private static void write(Path out, Configs.Resolved cfg, boolean fresh, List<Path> files) {
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new AlignException(out + ": cannot create the output directory: " + e.getMessage(), e);
-        }
-        AtomicFiles.writeString(out.resolve("config.yaml"), cfg.yaml());
-        if (fresh) {
-            Provenance.write(out, NAME, cfg.tree(), files);
         }
     }
 

@@ -45,7 +45,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -126,7 +125,7 @@ public final class SftRecipe implements AutoCloseable {
         this.data = resolved.get(DataSettings.class).validate();
         this.sft = resolved.get(SftArgs.class).validate();
         this.out = Path.of(args.outputDir());
-        this.checkpoint = findCheckpoint(args, out);
+        this.checkpoint = args.evalOnly() ? null : Checkpointer.resumeFrom(args, out);
         this.say = say;
         if (sft.packing() && data.maxLength() == null) {
             throw new BadInputException("packing: needs max_length (the row length)");
@@ -262,22 +261,6 @@ public final class SftRecipe implements AutoCloseable {
         }
     }
 
-    private static Path findCheckpoint(TrainingArgs a, Path out) {
-        String r = a.resumeFromCheckpoint();
-        if (r == null || r.isBlank() || a.evalOnly()) {
-            return null;
-        }
-        if (r.equals("latest")) {
-            Optional<Path> latest = Checkpointer.latest(out);
-            return latest.orElseThrow(() -> new AlignException(out + ": no checkpoint to resume from"));
-        }
-        Path p = Path.of(r);
-        if (!Files.isDirectory(p)) {
-            throw new BadInputException("resume_from_checkpoint: " + p + ": not a directory");
-        }
-        return p;
-    }
-
     // ---------------------------------------------------------------- train
 
     /** The training loop (from the checkpoint when resuming); saves the final model and evaluates. */
@@ -292,10 +275,7 @@ public final class SftRecipe implements AutoCloseable {
             // ---- setup
             TrainingState state = checkpoint != null ? Checkpointer.resume(checkpoint, model, optimizer)
                     : TrainingState.start(args.seed());
-            writeConfig();
-            if (checkpoint == null) {
-                Provenance.write(out, mode.command(), resolved.tree(), dataFiles());
-            }
+            Provenance.startRun(out, resolved, mode.command(), checkpoint == null, dataFiles());
             DataLoader.Options lo = DataLoader.Options.of(args.batchSize(), args.seed())
                     .withGroupByLength(sft.groupByLength())
                     .withPacking(sft.packing(), data.maxLength());
@@ -437,8 +417,7 @@ public final class SftRecipe implements AutoCloseable {
         if (evalSet == null) {
             throw new BadInputException("eval_file: is required with eval_only: true");
         }
-        writeConfig();
-        Provenance.write(out, mode.command(), resolved.tree(), dataFiles());
+        Provenance.startRun(out, resolved, mode.command(), true, dataFiles());
         Map<String, Double> m = evaluate(evalSet);
         writeEvalMetrics(m, 0);
         return new Result(out, 0, m);
@@ -500,15 +479,6 @@ public final class SftRecipe implements AutoCloseable {
         } catch (IOException e) {
             throw new AlignException(out.resolve(EVAL_METRICS) + ": cannot write: " + e.getMessage(), e);
         }
-    }
-
-    private void writeConfig() {
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new AlignException(out + ": cannot create the output directory: " + e.getMessage(), e);
-        }
-        AtomicFiles.writeString(out.resolve("config.yaml"), resolved.yaml());
     }
 
     private List<Path> dataFiles() {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import dev.align.core.AlignException;
+import dev.align.core.BadInputException;
 import dev.align.core.io.AtomicFiles;
 import dev.align.core.io.SafeTensors;
 import dev.align.core.io.WeightFiles;
@@ -209,6 +210,26 @@ public final class Checkpointer {
                 p.value().set(new NDIndex(":"), v); // copy in place: the model keeps its arrays
             }
         }
+    }
+
+    /**
+     * The checkpoint {@code resume_from_checkpoint} names — "latest": the newest in {@code out} — or null
+     * when it is unset. A named directory must hold a training state.
+     */
+    public static Path resumeFrom(TrainingArgs a, Path out) {
+        String r = a.resumeFromCheckpoint();
+        if (r == null || r.isBlank()) {
+            return null;
+        }
+        if ("latest".equals(r)) {
+            return latest(out).orElseThrow(
+                    () -> new BadInputException("resume_from_checkpoint: no checkpoint in " + out));
+        }
+        Path p = Path.of(r);
+        if (!Files.isDirectory(p.resolve(STATE_DIR))) {
+            throw new BadInputException("resume_from_checkpoint: " + p + " is not a checkpoint (no " + STATE_DIR + "/)");
+        }
+        return p;
     }
 
     /** The newest complete checkpoint in {@code outputDir}, for {@code --resume}. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align.core.AlignException;
 import dev.align.core.Engines;
+import dev.align.core.config.Configs;
 import dev.align.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,6 +80,23 @@ public final class Provenance {
             throw new AlignException(dir.resolve(FILE) + ": cannot write: " + e.getMessage(), e);
         }
         return n;
+    }
+
+    /**
+     * Starts (or continues) a run's output directory: creates it, writes the resolved {@code config.yaml},
+     * and on a fresh start (not a resume) the provenance.
+     */
+    public static void startRun(Path out, Configs.Resolved config, String recipe, boolean fresh,
+            List<Path> dataFiles) {
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new AlignException(out + ": cannot create the output directory: " + e.getMessage(), e);
+        }
+        AtomicFiles.writeString(out.resolve("config.yaml"), config.yaml());
+        if (fresh) {
+            write(out, recipe, config.tree(), dataFiles);
+        }
     }
 
     /** The SHA-256 of a file's bytes, lower-case hex. */

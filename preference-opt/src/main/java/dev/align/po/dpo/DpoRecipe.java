@@ -41,7 +41,6 @@ import dev.align.datasets.format.Format;
 import dev.align.po.loss.PreferenceLoss;
 import dev.align.po.loss.SequenceLogps;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,7 +48,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,7 +118,7 @@ public final class DpoRecipe implements AutoCloseable {
         this.dpo = resolved.get(DpoArgs.class).validate();
         this.loss = dpo.loss();
         this.out = Path.of(args.outputDir());
-        this.checkpoint = findCheckpoint(args, out);
+        this.checkpoint = args.evalOnly() ? null : Checkpointer.resumeFrom(args, out);
         this.root = Engines.newManager();
     }
 
@@ -262,22 +260,6 @@ public final class DpoRecipe implements AutoCloseable {
         m.setAttention(args.attnImplementation().equals("eager") ? DecoderLM.AttentionImpl.EAGER : DecoderLM.AttentionImpl.SDPA);
     }
 
-    private static Path findCheckpoint(TrainingArgs a, Path out) {
-        String r = a.resumeFromCheckpoint();
-        if (r == null || r.isBlank() || a.evalOnly()) {
-            return null;
-        }
-        if (r.equals("latest")) {
-            Optional<Path> latest = Checkpointer.latest(out);
-            return latest.orElseThrow(() -> new AlignException(out + ": no checkpoint to resume from"));
-        }
-        Path p = Path.of(r);
-        if (!Files.isDirectory(p)) {
-            throw new BadInputException("resume_from_checkpoint: " + p + ": not a directory");
-        }
-        return p;
-    }
-
     // ---------------------------------------------------------------- train
 
     /** The training loop (from the checkpoint when resuming); saves the final model and evaluates. */
@@ -292,10 +274,7 @@ public final class DpoRecipe implements AutoCloseable {
             // ---- setup
             TrainingState state = checkpoint != null ? Checkpointer.resume(checkpoint, policy, optimizer)
                     : TrainingState.start(args.seed());
-            writeConfig();
-            if (checkpoint == null) {
-                Provenance.write(out, NAME, resolved.tree(), dataFiles());
-            }
+            Provenance.startRun(out, resolved, NAME, checkpoint == null, dataFiles());
             DataLoader<int[]> loader = new DataLoader<>(Splits.all(trainSet.size()), trainSet::length,
                     DataLoader.Options.of(args.batchSize(), args.seed()), DpoRecipe::flat);
             if (checkpoint != null) {
@@ -446,8 +425,7 @@ public final class DpoRecipe implements AutoCloseable {
         if (evalSet == null) {
             throw new BadInputException("eval_file: is required with eval_only: true");
         }
-        writeConfig();
-        Provenance.write(out, NAME, resolved.tree(), dataFiles());
+        Provenance.startRun(out, resolved, NAME, true, dataFiles());
         Map<String, Double> m = evaluate(evalSet, evalRef);
         writeEvalMetrics(m, 0);
         return new Result(out, 0, m);
@@ -503,15 +481,6 @@ public final class DpoRecipe implements AutoCloseable {
             throw new AlignException(out.resolve(EVAL_METRICS) + ": cannot write: " + e.getMessage(), e);
         }
         LOG.info("eval over {} pairs: {}", evalSet.size(), m);
-    }
-
-    private void writeConfig() {
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new AlignException(out + ": cannot create the output directory: " + e.getMessage(), e);
-        }
-        AtomicFiles.writeString(out.resolve("config.yaml"), resolved.yaml());
     }
 
     private List<Path> dataFiles() {

@@ -23,6 +23,7 @@ import dev.align.core.train.GradClip;
 import dev.align.core.train.LrSchedule;
 import dev.align.core.train.Metrics;
 import dev.align.core.train.NanGuard;
+import dev.align.core.train.Provenance;
 import dev.align.core.train.Rng;
 import dev.align.core.train.TrainingArgs;
 import dev.align.core.train.TrainingState;
@@ -109,7 +110,7 @@ public final class GrpoRecipe {
         GrpoArgs g = cfg.get(GrpoArgs.class).validate(a);
         Path out = Path.of(a.outputDir());
         Path modelDir = Policy.checkModelDir(a.model());
-        Path ckpt = a.evalOnly() ? null : RunFiles.resumeCheckpoint(a, out);
+        Path ckpt = a.evalOnly() ? null : Checkpointer.resumeFrom(a, out);
         List<RewardFunctions.Named> funcs = RewardFunctions.create(r, g.maxCompletionLength());
         List<Path> files = new ArrayList<>();
         // ---- setup: tokenizer, all data validated, then the models
@@ -127,7 +128,7 @@ public final class GrpoRecipe {
             long padId = Datasets.padId(tok);
             GenerationConfig gen = GenerationConfig.forModel(modelDir, tok).withMaxNewTokens(g.maxCompletionLength())
                     .withPadTokenId(padId);
-            RunFiles.start(out, cfg, NAME, ckpt == null, files);
+            Provenance.startRun(out, cfg, NAME, ckpt == null, files);
             try (Rewarder rewarder = Rewarder.load(funcs, r, g.localRolloutForwardBatchSize(), root)) {
                 if (a.evalOnly()) {
                     try (DecoderLM model = DecoderLM.load(modelDir, root)) {

@@ -27,6 +27,7 @@ import dev.align.core.train.GradClip;
 import dev.align.core.train.LrSchedule;
 import dev.align.core.train.Metrics;
 import dev.align.core.train.NanGuard;
+import dev.align.core.train.Provenance;
 import dev.align.core.train.Rng;
 import dev.align.core.train.TrainingArgs;
 import dev.align.core.train.TrainingState;
@@ -125,7 +126,7 @@ public final class PpoRecipe {
         PpoArgs p = cfg.get(PpoArgs.class).validate();
         Path out = Path.of(a.outputDir());
         Path modelDir = Policy.checkModelDir(a.model());
-        Path ckpt = a.evalOnly() ? null : RunFiles.resumeCheckpoint(a, out);
+        Path ckpt = a.evalOnly() ? null : Checkpointer.resumeFrom(a, out);
         Path criticStart = null;
         if (!a.evalOnly()) {
             String vm = p.valueModel() != null ? p.valueModel() : r.rewardModel();
@@ -152,7 +153,7 @@ public final class PpoRecipe {
             long padId = Datasets.padId(tok);
             GenerationConfig gen = GenerationConfig.forModel(modelDir, tok).withMaxNewTokens(p.responseLength())
                     .withPadTokenId(padId);
-            RunFiles.start(out, cfg, NAME, ckpt == null, files);
+            Provenance.startRun(out, cfg, NAME, ckpt == null, files);
             try (Rewarder rewarder = Rewarder.load(funcs, r, p.localRolloutForwardBatchSize(), root)) {
                 if (a.evalOnly()) {
                     try (DecoderLM model = DecoderLM.load(modelDir, root)) {

@@ -6,24 +6,19 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align.core.AlignException;
 import dev.align.core.BadInputException;
-import dev.align.core.config.Configs;
 import dev.align.core.io.AtomicFiles;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.tokenizer.Tokenizer;
-import dev.align.core.train.Checkpointer;
-import dev.align.core.train.Provenance;
 import dev.align.core.train.TrainingArgs;
 import dev.align.datasets.DataSettings;
 import dev.align.datasets.Datasets;
 import dev.align.datasets.TokenizedDataset;
 import dev.align.datasets.format.Format;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /** The run plumbing PPO and GRPO share: data loading and checks, resume, output files. */
 public final class RunFiles {
@@ -64,40 +59,6 @@ public final class RunFiles {
             throw new BadInputException(key + ": " + ds.report().file() + ": the longest prompt has " + longest
                     + " tokens; with " + maxNew + " new tokens that exceeds the model's max_position_embeddings "
                     + maxPositions + " (set max_length to truncate prompts, or generate fewer tokens)");
-        }
-    }
-
-    /** The checkpoint {@code resume_from_checkpoint} names ("latest": the newest in output_dir), or null. */
-    public static Path resumeCheckpoint(TrainingArgs a, Path out) {
-        String r = a.resumeFromCheckpoint();
-        if (r == null || r.isBlank()) {
-            return null;
-        }
-        if ("latest".equals(r)) {
-            Optional<Path> latest = Checkpointer.latest(out);
-            if (latest.isEmpty()) {
-                throw new BadInputException("resume_from_checkpoint: no checkpoint in " + out);
-            }
-            return latest.get();
-        }
-        Path p = Path.of(r);
-        if (!Files.isDirectory(p.resolve(Checkpointer.STATE_DIR))) {
-            throw new BadInputException("resume_from_checkpoint: " + p + " is not a checkpoint (no "
-                    + Checkpointer.STATE_DIR + "/)");
-        }
-        return p;
-    }
-
-    /** Creates the output directory and writes {@code config.yaml} (and provenance on a fresh start). */
-    public static void start(Path out, Configs.Resolved cfg, String recipe, boolean fresh, List<Path> files) {
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new AlignException(out + ": cannot create the output directory: " + e.getMessage(), e);
-        }
-        AtomicFiles.writeString(out.resolve("config.yaml"), cfg.yaml());
-        if (fresh) {
-            Provenance.write(out, recipe, cfg.tree(), files);
         }
     }
 
