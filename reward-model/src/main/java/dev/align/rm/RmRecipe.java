@@ -6,15 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.align.core.AlignException;
 import dev.align.core.BadInputException;
 import dev.align.core.Engines;
 import dev.align.core.config.Configs;
-import dev.align.core.io.AtomicFiles;
 import dev.align.core.lora.LoraAdapters;
 import dev.align.core.lora.LoraConfig;
 import dev.align.core.model.DecoderLM;
@@ -39,7 +33,6 @@ import dev.align.datasets.batch.LoaderState;
 import dev.align.datasets.batch.RankingBatch;
 import dev.align.datasets.format.Format;
 import dev.align.rm.loss.RankingLoss;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,11 +63,8 @@ import org.slf4j.LoggerFactory;
 public final class RmRecipe {
     /** The recipe's name in provenance. */
     public static final String NAME = "rm";
-    /** Evaluation metrics written at the end of a run (and by eval_only). */
-    public static final String EVAL_FILE = "eval_metrics.json";
     /** Where the merged model goes with LoRA and merge_lora. */
     public static final String MERGED_DIR = "merged";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Logger LOG = LoggerFactory.getLogger(RmRecipe.class);
 
     private RmRecipe() {}
@@ -134,7 +124,7 @@ public final class RmRecipe {
                     checkLengths(model, eval, "eval_file");
                     setAttention(model, a);
                     Map<String, Double> m = evaluate(model, eval, a.evalBatchSize(), padId, r.center(), root);
-                    writeEval(out, m);
+                    Metrics.writeEvalFile(out, m);
                     return new Result(out, 0, m);
                 }
             }
@@ -170,7 +160,7 @@ public final class RmRecipe {
                     RewardModels.save(model, tok, out, padId);
                 }
                 if (eval != null) {
-                    writeEval(out, t.eval());
+                    Metrics.writeEvalFile(out, t.eval());
                 }
                 if (lora != null && a.mergeLora()) {
                     lora.mergeInto(model);
@@ -360,29 +350,4 @@ public final class RmRecipe {
         }
     }
 
-    private static void writeEval(Path out, Map<String, Double> m) {
-        ObjectNode n = JSON.createObjectNode();
-        m.forEach((k, v) -> {
-            if (Double.isFinite(v)) {
-                n.put(k, v);
-            } else {
-                n.putNull(k);
-            }
-        });
-        try {
-            AtomicFiles.writeString(out.resolve(EVAL_FILE), JSON.writeValueAsString(n) + "\n");
-        } catch (IOException e) {
-            throw new AlignException(out.resolve(EVAL_FILE) + ": cannot write: " + e.getMessage(), e);
-        }
-    }
-
-    /** Reads an {@code eval_metrics.json}. */
-    public static JsonNode readEval(Path outputDir) {
-        Path f = outputDir.resolve(EVAL_FILE);
-        try {
-            return JSON.readTree(f.toFile());
-        } catch (IOException e) {
-            throw new AlignException(f + ": cannot read: " + e.getMessage(), e);
-        }
-    }
 }

@@ -1,6 +1,7 @@
 package dev.align.rm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import dev.align.core.train.Metrics;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -46,7 +47,7 @@ class RmDemoTest {
         assertEquals(2, r.steps());
         assertEquals(340, r.evalMetrics().get("prompts"));
         assertEquals(2040, r.evalMetrics().get("pairs"));
-        assertTrue(Files.isRegularFile(tmp.resolve("rm").resolve(RmRecipe.EVAL_FILE)));
+        assertTrue(Files.isRegularFile(tmp.resolve("rm").resolve(Metrics.EVAL_FILE)));
         assertTrue(Files.isRegularFile(tmp.resolve("data/rankings_train.jsonl")));
     }
 

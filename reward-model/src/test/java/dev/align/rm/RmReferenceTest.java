@@ -1,6 +1,7 @@
 package dev.align.rm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import dev.align.core.train.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,7 +103,7 @@ class RmReferenceTest {
         JsonNode ref = reference().get("skip_bad_31");
         Path out = tmp.resolve("eval");
         RmRecipe.Result res = RmRecipe.run(RmRecipe.config(null, evalOnly(out, "skip_bad_records=true")));
-        JsonNode got = RmRecipe.readEval(out);
+        JsonNode got = Metrics.readEvalFile(out);
         for (String k : KEYS) {
             assertEquals(ref.get(k).asDouble(), got.get(k).asDouble(), 1e-4, k);
             assertEquals(got.get(k).asDouble(), res.evalMetrics().get(k), 1e-12, k);
@@ -113,6 +114,6 @@ class RmReferenceTest {
 
         Path centered = tmp.resolve("centered");
         RmRecipe.run(RmRecipe.config(null, evalOnly(centered, "skip_bad_records=true", "center_rewards_coefficient=0.01")));
-        assertEquals(ref.get("loss_center_0.01").asDouble(), RmRecipe.readEval(centered).get("loss").asDouble(), 1e-4);
+        assertEquals(ref.get("loss_center_0.01").asDouble(), Metrics.readEvalFile(centered).get("loss").asDouble(), 1e-4);
     }
 }

@@ -84,7 +84,7 @@ class RmTrainTest {
             assertEquals(ModelConfig.Head.SEQUENCE_CLASSIFICATION, m.config().head());
         }
         for (String f : new String[] {"tokenizer.json", "tokenizer_config.json", "config.yaml", "provenance.json",
-            "checkpoint-2/model.safetensors", "checkpoint-4/training_state/trainer_state.json", RmRecipe.EVAL_FILE}) {
+            "checkpoint-2/model.safetensors", "checkpoint-4/training_state/trainer_state.json", Metrics.EVAL_FILE}) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f);
         }
         List<JsonNode> lines = Metrics.read(out.resolve(Metrics.FILE));
@@ -99,7 +99,7 @@ class RmTrainTest {
             assertTrue(l.get("mean_reward").asDouble() <= l.get("max_reward").asDouble());
         }
         JsonNode evalLine = lines.get(lines.size() - 1);
-        JsonNode eval = RmRecipe.readEval(out);
+        JsonNode eval = Metrics.readEvalFile(out);
         assertEquals(eval.get("loss").asDouble(), evalLine.get("eval_loss").asDouble(), 1e-12);
         assertEquals(36, eval.get("pairs").asInt()); // 6 prompts × C(4, 2)
         assertEquals(6, eval.get("prompts").asInt());
@@ -159,7 +159,7 @@ class RmTrainTest {
                 assertEquals(a.get(i).path(k).asDouble(), b.get(i).path(k).asDouble(), 0.0, k + " line " + i);
             }
         }
-        assertTrue(Arrays.equals(Files.readAllBytes(full.resolve(RmRecipe.EVAL_FILE)),
-                Files.readAllBytes(cut.resolve(RmRecipe.EVAL_FILE))));
+        assertTrue(Arrays.equals(Files.readAllBytes(full.resolve(Metrics.EVAL_FILE)),
+                Files.readAllBytes(cut.resolve(Metrics.EVAL_FILE))));
     }
 }

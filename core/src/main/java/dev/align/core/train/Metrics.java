@@ -46,6 +46,8 @@ public final class Metrics implements AutoCloseable {
     public static final String FILE = "metrics.jsonl";
     /** The loss-curve plot in the output directory. */
     public static final String PLOT = "loss.png";
+    /** The final evaluation's metrics, in the output directory. */
+    public static final String EVAL_FILE = "eval_metrics.json";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(Metrics.class);
 
@@ -278,5 +280,32 @@ public final class Metrics implements AutoCloseable {
             }
         }
         return System.console() != null;
+    }
+
+    /** Writes {@code dir/eval_metrics.json} atomically (non-finite values as null). */
+    public static void writeEvalFile(Path dir, Map<String, Double> m) {
+        ObjectNode n = JSON.createObjectNode();
+        m.forEach((k, v) -> {
+            if (v != null && Double.isFinite(v)) {
+                n.put(k, v);
+            } else {
+                n.putNull(k);
+            }
+        });
+        try {
+            AtomicFiles.writeString(dir.resolve(EVAL_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+        } catch (IOException e) {
+            throw new AlignException(dir.resolve(EVAL_FILE) + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads {@code dir/eval_metrics.json}. */
+    public static JsonNode readEvalFile(Path dir) {
+        Path f = dir.resolve(EVAL_FILE);
+        try {
+            return JSON.readTree(f.toFile());
+        } catch (IOException e) {
+            throw new AlignException(f + ": cannot read: " + e.getMessage(), e);
+        }
     }
 }

@@ -134,7 +134,7 @@ public final class GrpoRecipe {
                     try (DecoderLM model = DecoderLM.load(modelDir, root)) {
                         model.setAttention(RunFiles.attention(a));
                         Map<String, Double> m = Evaluation.greedy(model, tok, eval, gen, rewarder, a.evalBatchSize(), padId);
-                        RunFiles.writeEval(out, m);
+                        Metrics.writeEvalFile(out, m);
                         return new Result(out, 0, m);
                     }
                 }
@@ -144,7 +144,7 @@ public final class GrpoRecipe {
                     // ---- final save
                     policy.save(out, tok, a.mergeLora());
                     if (eval != null) {
-                        RunFiles.writeEval(out, t.eval());
+                        Metrics.writeEvalFile(out, t.eval());
                     }
                     return new Result(out, t.steps(), t.eval());
                 }

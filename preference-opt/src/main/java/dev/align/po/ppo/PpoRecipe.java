@@ -159,7 +159,7 @@ public final class PpoRecipe {
                     try (DecoderLM model = DecoderLM.load(modelDir, root)) {
                         model.setAttention(RunFiles.attention(a));
                         Map<String, Double> m = Evaluation.greedy(model, tok, eval, gen, rewarder, a.evalBatchSize(), padId);
-                        RunFiles.writeEval(out, m);
+                        Metrics.writeEvalFile(out, m);
                         return new Result(out, 0, m);
                     }
                 }
@@ -172,7 +172,7 @@ public final class PpoRecipe {
                     policy.save(out, tok, a.mergeLora());
                     critic.save(out, tok);
                     if (eval != null) {
-                        RunFiles.writeEval(out, t.eval());
+                        Metrics.writeEvalFile(out, t.eval());
                     }
                     return new Result(out, t.steps(), t.eval());
                 }

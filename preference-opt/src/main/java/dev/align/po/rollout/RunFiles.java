@@ -1,12 +1,6 @@
 package dev.align.po.rollout;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.align.core.AlignException;
 import dev.align.core.BadInputException;
-import dev.align.core.io.AtomicFiles;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.tokenizer.Tokenizer;
 import dev.align.core.train.TrainingArgs;
@@ -14,18 +8,17 @@ import dev.align.datasets.DataSettings;
 import dev.align.datasets.Datasets;
 import dev.align.datasets.TokenizedDataset;
 import dev.align.datasets.format.Format;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The run plumbing PPO and GRPO share: data loading and checks, resume, output files. */
+/**
+ * The run plumbing PPO and GRPO share: prompt data loading and checks, the attention setting, metric
+ * prefixes. (Resume and output files are {@code core.train}'s: {@code Checkpointer.resumeFrom},
+ * {@code Provenance.startRun}, {@code Metrics.writeEvalFile}.)
+ */
 public final class RunFiles {
-    /** Evaluation metrics written at the end of a run (and by eval_only). */
-    public static final String EVAL_FILE = "eval_metrics.json";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private RunFiles() {}
 
     /** Loads and validates a prompt-only data file ({@code {"prompt", ...}}); bad records stop the run. */
@@ -65,33 +58,6 @@ public final class RunFiles {
     /** sdpa or eager, as {@code attn_implementation} says. */
     public static DecoderLM.AttentionImpl attention(TrainingArgs a) {
         return "eager".equals(a.attnImplementation()) ? DecoderLM.AttentionImpl.EAGER : DecoderLM.AttentionImpl.SDPA;
-    }
-
-    /** Writes {@code out/eval_metrics.json} (non-finite values as null). */
-    public static void writeEval(Path out, Map<String, Double> m) {
-        ObjectNode n = JSON.createObjectNode();
-        m.forEach((k, v) -> {
-            if (v != null && Double.isFinite(v)) {
-                n.put(k, v);
-            } else {
-                n.putNull(k);
-            }
-        });
-        try {
-            AtomicFiles.writeString(out.resolve(EVAL_FILE), JSON.writeValueAsString(n) + "\n");
-        } catch (IOException e) {
-            throw new AlignException(out.resolve(EVAL_FILE) + ": cannot write: " + e.getMessage(), e);
-        }
-    }
-
-    /** Reads an {@code eval_metrics.json}. */
-    public static JsonNode readEval(Path outputDir) {
-        Path f = outputDir.resolve(EVAL_FILE);
-        try {
-            return JSON.readTree(f.toFile());
-        } catch (IOException e) {
-            throw new AlignException(f + ": cannot read: " + e.getMessage(), e);
-        }
     }
 
     /** {@code eval_} + each key. */

@@ -1,12 +1,12 @@
 package dev.align.po.grpo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import dev.align.core.train.Metrics;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align.core.config.Configs;
 import dev.align.core.testing.Fixtures;
-import dev.align.po.rollout.RunFiles;
 import dev.align.po.testing.RlFixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +33,7 @@ class GrpoDemoTest {
         assertEquals(40, r.run().steps());
         System.out.println("GRPO demo stand-in: greedy held-out reward " + r.before() + " -> " + r.after());
         assertTrue(r.relativeGain() >= 0.5, "greedy held-out reward " + r.before() + " -> " + r.after());
-        assertTrue(Files.isRegularFile(tmp.resolve("grpo-base-eval").resolve(RunFiles.EVAL_FILE)));
+        assertTrue(Files.isRegularFile(tmp.resolve("grpo-base-eval").resolve(Metrics.EVAL_FILE)));
     }
 
     /** The bundled files, the held-out prompts and exact_match, on llama_gqa (no claim about learning). */

@@ -11,7 +11,6 @@ import dev.align.core.io.SafeTensors;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.train.Metrics;
 import dev.align.core.train.TrainingState;
-import dev.align.po.rollout.RunFiles;
 import dev.align.po.testing.RlFixtures;
 import dev.align.po.testing.RlTesting;
 import java.nio.file.Files;
@@ -49,7 +48,7 @@ class GrpoTrainTest {
         GrpoRecipe.Result res = GrpoRecipe.run(GrpoRecipe.config(null, common(out)));
         assertEquals(4, res.steps());
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "config.yaml", "provenance.json",
-                "metrics.jsonl", RunFiles.EVAL_FILE, "checkpoint-2/training_state/trainer_state.json",
+                "metrics.jsonl", Metrics.EVAL_FILE, "checkpoint-2/training_state/trainer_state.json",
                 "checkpoint-4/model.safetensors")) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f);
         }
@@ -66,7 +65,7 @@ class GrpoTrainTest {
         // the first update's policy is the reference: k3 is 0 up to rounding, and nothing is clipped
         assertEquals(0, first.get("kl").asDouble(), 1e-5);
         assertEquals(0, first.get("clip_ratio/region_mean").asDouble(), 0);
-        assertEquals(res.reward(), RunFiles.readEval(out).get("reward").asDouble(), 1e-9);
+        assertEquals(res.reward(), Metrics.readEvalFile(out).get("reward").asDouble(), 1e-9);
 
         // resume from checkpoint-2 in another directory, as if the first run had stopped there
         Path out2 = tmp.resolve("resumed");

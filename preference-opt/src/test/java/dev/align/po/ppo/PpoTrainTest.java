@@ -12,7 +12,6 @@ import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
 import dev.align.core.train.Metrics;
 import dev.align.core.train.TrainingState;
-import dev.align.po.rollout.RunFiles;
 import dev.align.po.testing.RlFixtures;
 import dev.align.po.testing.RlTesting;
 import java.nio.file.Files;
@@ -53,7 +52,7 @@ class PpoTrainTest {
         PpoRecipe.Result res = PpoRecipe.run(PpoRecipe.config(null, common(out)));
         assertEquals(4, res.steps());
         for (String f : List.of("config.json", "model.safetensors", "value_model/config.json",
-                "value_model/model.safetensors", "config.yaml", "provenance.json", RunFiles.EVAL_FILE,
+                "value_model/model.safetensors", "config.yaml", "provenance.json", Metrics.EVAL_FILE,
                 "checkpoint-2/value_model/model.safetensors",
                 "checkpoint-2/training_state/" + PpoRecipe.VALUE_OPTIMIZER_DIR + "/optimizer.safetensors")) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f);
