@@ -266,7 +266,8 @@ public final class Kernels {
 
     /**
      * Runs a method on tensors passed as they are (named ones included, which {@link #call} would read as
-     * structure hints) and returns its tensor on the first input's manager. Not recorded for autograd.
+     * structure hints) and returns its tensor on the first input's manager. For inference: callers keep
+     * these calls out of gradient recording.
      */
     private static NDArray run(String method, NDArray... inputs) {
         PLAIN_EXECUTOR.get();
