@@ -72,7 +72,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
     int vocab;
 
     @Option(names = "--no-packed-weights", negatable = true, defaultValue = "true",
-            description = "at batch > 1, run the products on oneDNN-packed weights (default; --no-packed-weights: MKL sgemm on the plain weights)")
+            description = "decode on packed weights (default; llama-family models then run each decoding step as one TorchScript call); --no-packed-weights: the plain weights, one DJL call per operator")
     boolean packedWeights;
 
     @Option(names = "--profile", description = "write a libtorch profiler trace (chrome://tracing JSON) of one extra run here")
@@ -128,7 +128,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
                     .put("tokens_per_s", round(median)).put("runs", runs)
                     .put("weight_bytes_per_step", weightBytes).put("copy_gb_per_s", round(bandwidth / 1e9))
                     .put("bound_tokens_per_s", round(bound)).put("params", model.parameterCount())
-                    .put("packed_weights", packedWeights && batch > 1).put("torch", Engines.torchVersion());
+                    .put("packed_weights", packedWeights).put("torch", Engines.torchVersion());
             j.putPOJO("tokens_per_s_runs", Arrays.stream(tps).map(BenchGenerateCommand::round).toArray());
             System.out.println(j);
         }

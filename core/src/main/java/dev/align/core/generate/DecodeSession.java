@@ -122,6 +122,10 @@ public final class DecodeSession implements AutoCloseable {
             nextPosition[r]++;
         }
         NDArray mask = cache.mask(1, window); // [B,1,1,S]
+        NDArray compiled = model.decodeStep(idsNd, posNd, mask, cache); // [B,V], or null where it does not apply
+        if (compiled != null) {
+            return compiled;
+        }
         NDArray hidden = model.hidden(idsNd, posNd, mask, cache); // [B,1,H]
         return model.logits(hidden.reshape(batch, hidden.getShape().get(2))); // [B,V]
     }

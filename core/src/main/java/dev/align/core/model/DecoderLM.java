@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -96,6 +97,9 @@ public final class DecoderLM implements AutoCloseable {
     private final Map<NDArray, NDArray> packed = new java.util.IdentityHashMap<>();
     /** Whether {@link #packed} holds transposed copies (one-row inputs) rather than oneDNN layouts. */
     private boolean packedTransposed;
+    /** With packed weights of a llama-family model: the arguments of {@link Kernels#decodeLlama}; else null. */
+    private IValue decodeWeights;
+    private IValue decodeDims;
 
     private DecoderLM(
             ModelConfig config,
@@ -701,12 +705,69 @@ public final class DecoderLM implements AutoCloseable {
                 packed.put(w, packedTransposed ? Kernels.transposedCopy(w) : Kernels.packLinear(w, rows));
             }
         }
+        NDArray none = compiledDecoding() ? manager.create(new Shape(0)) : null; // "no bias"
+        if (none != null) {
+            List<NDArray> args = new ArrayList<>(List.of(embed, invFreq, normW, packed.get(lmHead), none));
+            for (Layer l : layers) {
+                args.addAll(Arrays.asList(l.norm1W(), packed.get(l.qkvW()), orNone(l.qkvB(), none),
+                        packed.get(l.oW()), orNone(l.oB(), none), l.norm2W(), packed.get(l.upW()),
+                        orNone(l.upB(), none), packed.get(l.downW()), orNone(l.downB(), none)));
+            }
+            decodeWeights = IValue.listFrom(args.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
+            decodeDims = IValue.listFrom(config.layers(), config.heads(), config.kvHeads(), config.headDim(),
+                    config.intermediate());
+        }
         return () -> {
+            if (decodeWeights != null) {
+                decodeWeights.close();
+                decodeDims.close();
+                decodeWeights = null;
+                decodeDims = null;
+            }
+            if (none != null) {
+                none.close();
+            }
             for (NDArray p : packed.values()) {
                 p.close();
             }
             packed.clear();
         };
+    }
+
+    /** Whether this model's cached decoding step can run as one {@link Kernels#decodeLlama} call. */
+    private boolean compiledDecoding() {
+        return config.family() == Family.LLAMA && config.activation() == Activation.SILU && lmHead != null
+                && !config.scaleAttnByInverseLayerIdx();
+    }
+
+    /** Whether {@link #decodeStep} runs now (rather than returning null). */
+    public boolean decodesCompiled() {
+        return decodeWeights != null && adapters == null && attention == AttentionImpl.SDPA;
+    }
+
+    private static NDArray orNone(NDArray bias, NDArray none) {
+        return bias != null ? bias : none;
+    }
+
+    /**
+     * The logits [B, V] of one cached decoding step (T = 1; extends {@code cache}), computed by a single
+     * TorchScript call ({@link Kernels#decodeLlama}) — or null when that path does not apply: only while
+     * {@link #packWeights} is held on a llama-family model (llama, mistral, qwen2) with SiLU, without
+     * adapters, with SDPA attention and outside gradient recording. Callers fall back to
+     * {@link #hidden} and {@link #logits}, which give the same numbers up to float rounding.
+     *
+     * @param ids [B, 1] INT64
+     * @param positions [B, 1] INT64
+     * @param mask [B, 1, 1, S] from {@link KvCache#mask}, S = cache length + 1
+     */
+    public NDArray decodeStep(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
+        if (!decodesCompiled() || ids.getShape().get(1) != 1 || JniUtils.isGradMode()) {
+            return null;
+        }
+        NDArray out = Kernels.decodeLlama(ids, positions, mask, cache.length(), decodeWeights, cache.keyList(),
+                cache.valueList(), decodeDims, config.normEps(), attnScale[0].getFloat(), !packedTransposed);
+        cache.advance(1);
+        return out;
     }
 
     /** How many weights have a packed copy now (0 outside {@link #packWeights}). */

@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.Arrays;
 
 /**
  * Keys and values of every layer for incremental decoding, preallocated to {@code capacity} slots so
@@ -26,6 +28,8 @@ public final class KvCache implements AutoCloseable {
     private final int batch;
     private final int capacity;
     private int length;
+    private IValue keyList;
+    private IValue valueList;
 
     /** Allocates a cache for {@code config} in a manager of its own (a child of {@code parent}). */
     public KvCache(ModelConfig config, int batch, int capacity, NDManager parent) {
@@ -115,6 +119,22 @@ public final class KvCache implements AutoCloseable {
         return JniUtils.slice((PtNDArray) store, 2, 0, length + t, 1);
     }
 
+    /** The layers' key caches as one TorchScript list (built on first use, closed with the cache). */
+    IValue keyList() {
+        if (keyList == null) {
+            keyList = IValue.listFrom(Arrays.stream(keys).map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
+        }
+        return keyList;
+    }
+
+    /** The layers' value caches as one TorchScript list. */
+    IValue valueList() {
+        if (valueList == null) {
+            valueList = IValue.listFrom(Arrays.stream(values).map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
+        }
+        return valueList;
+    }
+
     void advance(int steps) {
         length += steps;
     }
@@ -127,6 +147,14 @@ public final class KvCache implements AutoCloseable {
 
     @Override
     public void close() {
+        if (keyList != null) {
+            keyList.close();
+            keyList = null;
+        }
+        if (valueList != null) {
+            valueList.close();
+            valueList = null;
+        }
         manager.close();
     }
 }

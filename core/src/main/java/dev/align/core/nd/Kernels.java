@@ -55,6 +55,63 @@ public final class Kernels {
             "    return torch.matmul(x, wt)",
             "  def linear_t_b(self: __torch__.Kernels, x: Tensor, wt: Tensor, b: Tensor) -> Tensor:",
             "    return torch.matmul(x, wt) + b",
+            "  def lin(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, packed: bool) -> Tensor:",
+            "    if packed:",
+            "      if torch.numel(b) > 0:",
+            "        return ops.mkldnn._linear_pointwise(x, w, b, \"none\", annotate(List[Optional[number]], []), \"\")",
+            "      return ops.mkldnn._linear_pointwise(x, w, None, \"none\", annotate(List[Optional[number]], []), \"\")",
+            "    y = torch.matmul(x, w)",
+            "    if torch.numel(b) > 0:",
+            "      y = torch.add(y, b)",
+            "    return y",
+            "  def rms(self: __torch__.Kernels, x: Tensor, w: Tensor, eps: float) -> Tensor:",
+            "    v = torch.mean(torch.mul(x, x), [-1], True)",
+            "    return torch.mul(torch.mul(x, torch.rsqrt(torch.add(v, eps))), w)",
+            "  def rope(self: __torch__.Kernels, x: Tensor, cos: Tensor, sin: Tensor, half: int) -> Tensor:",
+            "    x1 = torch.narrow(x, -1, 0, half)",
+            "    x2 = torch.narrow(x, -1, half, half)",
+            "    return torch.add(torch.mul(x, cos), torch.mul(torch.cat([x2, x1], -1), sin))",
+            "  def decode_llama(self: __torch__.Kernels, ids: Tensor, pos: Tensor, mask: Tensor, start: int,"
+                    + " w: List[Tensor], kc: List[Tensor], vc: List[Tensor], dims: List[int], eps: float,"
+                    + " scale: float, packed: bool) -> Tensor:",
+            "    nl = dims[0]",
+            "    nh = dims[1]",
+            "    nk = dims[2]",
+            "    d = dims[3]",
+            "    inter = dims[4]",
+            "    b = torch.size(ids, 0)",
+            "    t = torch.size(ids, 1)",
+            "    half = d // 2",
+            "    gqa = nh != nk",
+            "    x = torch.embedding(w[0], ids)",
+            "    f = torch.mul(torch.unsqueeze(torch.to(pos, 6), -1), w[1])",
+            "    c = torch.cos(f)",
+            "    s = torch.sin(f)",
+            "    cos = torch.unsqueeze(torch.cat([c, c], -1), 1)",
+            "    sin = torch.unsqueeze(torch.cat([torch.neg(s), s], -1), 1)",
+            "    for l in range(nl):",
+            "      o = 5 + 10 * l",
+            "      h = self.rms(x, w[o], eps)",
+            "      qkv = self.lin(h, w[o + 1], w[o + 2], packed)",
+            "      q = torch.transpose(torch.reshape(torch.narrow(qkv, -1, 0, nh * d), [b, t, nh, d]), 1, 2)",
+            "      k = torch.transpose(torch.reshape(torch.narrow(qkv, -1, nh * d, nk * d), [b, t, nk, d]), 1, 2)",
+            "      v = torch.transpose(torch.reshape(torch.narrow(qkv, -1, (nh + nk) * d, nk * d), [b, t, nk, d]), 1, 2)",
+            "      q = self.rope(q, cos, sin, half)",
+            "      k = self.rope(k, cos, sin, half)",
+            "      kl = kc[l]",
+            "      vl = vc[l]",
+            "      torch.copy_(torch.narrow(kl, 2, start, t), k)",
+            "      torch.copy_(torch.narrow(vl, 2, start, t), v)",
+            "      a = torch.scaled_dot_product_attention(q, torch.narrow(kl, 2, 0, start + t),"
+                    + " torch.narrow(vl, 2, 0, start + t), mask, 0., False, scale=scale, enable_gqa=gqa)",
+            "      a = torch.reshape(torch.transpose(a, 1, 2), [b, t, nh * d])",
+            "      x = torch.add(x, self.lin(a, w[o + 3], w[o + 4], packed))",
+            "      h = self.rms(x, w[o + 5], eps)",
+            "      gu = self.lin(h, w[o + 6], w[o + 7], packed)",
+            "      act = torch.mul(torch.silu(torch.narrow(gu, -1, 0, inter)), torch.narrow(gu, -1, inter, inter))",
+            "      x = torch.add(x, self.lin(act, w[o + 8], w[o + 9], packed))",
+            "    x = self.rms(torch.select(x, 1, t - 1), w[2], eps)",
+            "    return self.lin(x, w[3], w[4], packed)",
             "  def silu_mul(self: __torch__.Kernels, g: Tensor, u: Tensor) -> Tensor:",
             "    return torch.mul(torch.silu(g), u)",
             "  def silu(self: __torch__.Kernels, g: Tensor) -> Tensor:",
@@ -284,6 +341,40 @@ public final class Kernels {
                 if (a != null) {
                     a.close();
                 }
+            }
+        }
+    }
+
+    /**
+     * One cached decoding step of a llama-family model (RMSNorm, rotary positions, grouped-query SDPA
+     * attention, SiLU-gated MLP) as a single TorchScript call: the layers' ~40 operators each run inside
+     * libtorch instead of one JNI round trip apiece. Writes the new keys and values into the caches at
+     * slots [start, start + T) in place. Inference only.
+     *
+     * @param ids [B, T] INT64
+     * @param positions [B, T] INT64
+     * @param mask additive [B, 1, T, start + T]
+     * @param weights embedding, inverse rotary frequencies, final norm, head, an empty tensor, then per
+     *     layer: norm 1, q/k/v weight, q/k/v bias, o weight, o bias, norm 2, gate/up weight, gate/up bias,
+     *     down weight, down bias (linear weights packed as {@code packed} says; an empty tensor for no bias)
+     * @param keys per layer [B, K, capacity, D]
+     * @param values per layer [B, K, capacity, D]
+     * @param dims layers, heads, key/value heads, head dim, intermediate size
+     * @param packed true: linear weights in oneDNN's layout ({@link #packLinear}); false: transposed
+     *     copies ({@link #transposedCopy})
+     * @return logits [B, V] at the last position
+     */
+    public static NDArray decodeLlama(NDArray ids, NDArray positions, NDArray mask, long start, IValue weights,
+            IValue keys, IValue values, IValue dims, double eps, double scale, boolean packed) {
+        PLAIN_EXECUTOR.get();
+        IValue[] args = {IValue.from((PtNDArray) ids), IValue.from((PtNDArray) positions),
+            IValue.from((PtNDArray) mask), IValue.from(start), weights, keys, values, dims, IValue.from(eps),
+            IValue.from(scale), IValue.from(packed)};
+        try (IValue out = IValueUtils.runMethod(module(), "decode_llama", args)) {
+            return out.toTensor((PtNDManager) ids.getManager());
+        } finally {
+            for (int i : new int[] {0, 1, 2, 3, 8, 9, 10}) {
+                args[i].close();
             }
         }
     }

@@ -39,7 +39,18 @@ class CachedDecodingTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama_gqa", "qwen2_tied_bf16", "gpt2"})
     void cachedMatchesFullForward(String ckpt) {
-        check(Fixtures.reference(ckpt));
+        check(Fixtures.reference(ckpt), 0);
+    }
+
+    /**
+     * The same with packed weights held (oneDNN layouts for several rows, transposed copies for one row),
+     * where llama-family models decode each step in one TorchScript call ({@link DecoderLM#decodeStep}).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama_gqa:3", "llama_gqa:1", "qwen2_tied_bf16:3", "qwen2_tied_bf16:1", "gpt2:3"})
+    void packedAndCompiledDecodingMatchFullForward(String spec) {
+        String[] p = spec.split(":");
+        check(Fixtures.reference(p[0]), Integer.parseInt(p[1]));
     }
 
     /** Mistral's sliding window (4 slots, shorter than every sequence) on llama_gqa's weights. */
@@ -54,10 +65,12 @@ class CachedDecodingTest {
         cfg.put("model_type", "mistral").put("sliding_window", 4);
         cfg.putArray("architectures").add("MistralForCausalLM");
         json.writeValue(dir.resolve("config.json").toFile(), cfg);
-        check(dir);
+        check(dir, 0);
+        check(dir, 1);
     }
 
-    private static void check(Path dir) {
+    /** @param packRows 0: plain weights; else decode with {@code model.packWeights(packRows)} held */
+    private static void check(Path dir, int packRows) {
         List<String> texts = List.of("bidu bulu bena bilo boko", "bega", "bimu bemo biza beli bobo bida boba boza bome");
         try (NDManager root = Engines.newManager();
                 Tokenizer tok = Tokenizer.load(dir);
@@ -70,7 +83,10 @@ class CachedDecodingTest {
             int b = prompts.size();
             int vocab = model.config().vocabSize();
             List<long[]> seqs = new ArrayList<>(prompts);
-            try (DecodeSession session = new DecodeSession(model, prompts, STEPS, tok.padId(), root)) {
+            try (DecoderLM.PackedWeights packed = packRows > 0 ? model.packWeights(packRows) : null;
+                    DecodeSession session = new DecodeSession(model, prompts, STEPS, tok.padId(), root)) {
+                assertEquals(packRows > 0 && !model.config().modelType().equals("gpt2"), model.decodesCompiled(),
+                        "one-call decoding steps exactly for llama-family models with packed weights");
                 float[] logits;
                 try (NDScope scope = new NDScope()) {
                     logits = session.prefill().toFloatArray(); // [B,V]
