@@ -58,8 +58,9 @@ final class GenerateCommand implements Callable<Integer> {
     boolean chat;
 
     @Option(names = "--no-packed-weights", negatable = true, defaultValue = "true",
-            description = "run the products on packed copies of the weights (default: faster decoding for one"
-                    + " more copy of the linear weights in memory; --no-packed-weights saves that memory)")
+            description = "decode on packed copies of the weights (default: faster decoding, and one call per"
+                    + " step for llama-family models, for one more copy of the linear weights in memory;"
+                    + " --no-packed-weights saves that memory)")
     boolean packedWeights;
 
     @Mixin
