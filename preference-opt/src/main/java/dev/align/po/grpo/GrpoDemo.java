@@ -27,7 +27,7 @@ public final class GrpoDemo {
             "lr_scheduler_type=constant",
             "beta=0.0",
             "loss_type=dapo",
-            "max_steps=150",
+            "max_steps=250",
             "max_grad_norm=1.0",
             "eval_batch_size=64",
             "logging_steps=10",
