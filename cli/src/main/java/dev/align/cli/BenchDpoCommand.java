@@ -3,7 +3,6 @@ package dev.align.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align.core.BadInputException;
-import dev.align.core.bench.TrainBench;
 import dev.align.core.io.AtomicFiles;
 import dev.align.core.model.ModelConfig;
 import dev.align.po.dpo.DpoBench;
@@ -12,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,23 +46,8 @@ final class BenchDpoCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "alternating SFT/DPO rounds; medians reported (default ${DEFAULT-VALUE})")
     int rounds;
 
-    @Option(names = "--hidden", defaultValue = "512")
-    int hidden;
-
-    @Option(names = "--layers", defaultValue = "8")
-    int layers;
-
-    @Option(names = "--heads", defaultValue = "8")
-    int heads;
-
-    @Option(names = "--kv-heads", defaultValue = "0", description = "key/value heads (0: as many as heads)")
-    int kvHeads;
-
-    @Option(names = "--inter", defaultValue = "1376")
-    int inter;
-
-    @Option(names = "--vocab", defaultValue = "8000")
-    int vocab;
+    @Mixin
+    BenchModelOptions size = new BenchModelOptions();
 
     @Option(names = "--seed", defaultValue = "0")
     long seed;
@@ -78,10 +63,11 @@ final class BenchDpoCommand implements Callable<Integer> {
         if (!PreferenceLosses.TYPES.contains(lossType)) {
             throw new BadInputException("--loss-type: one of " + String.join(", ", PreferenceLosses.TYPES));
         }
-        ModelConfig cfg = TrainBench.benchConfig(hidden, layers, heads, kvHeads > 0 ? kvHeads : heads, inter, vocab);
+        ModelConfig cfg = size.config();
         DpoBench.Result r = DpoBench.run(cfg, rows, seq, prompt, lossType, warmup, steps, rounds, seed);
         System.out.printf(Locale.ROOT, "model: llama hidden %d, %d layers, %d heads, inter %d, vocab %d (%,d parameters); "
-                + "%d rows x %d tokens%n", hidden, layers, heads, inter, vocab, r.sft().parameters(), rows, seq);
+                + "%d rows x %d tokens%n", size.hidden, size.layers, size.heads, size.inter, size.vocab, r.sft().parameters(),
+                rows, seq);
         System.out.printf(Locale.ROOT, "sft step:  %8.1f tokens/s  %8.1f ms/step (min %.1f)  rounds %s%n",
                 r.sft().tokensPerS(), r.sft().msPerStep(), r.sft().msPerStepMin(), fmt(r.sftRounds()));
         System.out.printf(Locale.ROOT, "dpo step:  %8.1f tokens/s  %8.1f ms/step (min %.1f)  rounds %s  (%s, %d pairs, "

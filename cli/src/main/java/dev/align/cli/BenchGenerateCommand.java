@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -53,23 +54,8 @@ final class BenchGenerateCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "untimed runs first (default ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--hidden", defaultValue = "512")
-    int hidden;
-
-    @Option(names = "--layers", defaultValue = "8")
-    int layers;
-
-    @Option(names = "--heads", defaultValue = "8")
-    int heads;
-
-    @Option(names = "--kv-heads", defaultValue = "0", description = "key/value heads (0: as many as heads)")
-    int kvHeads;
-
-    @Option(names = "--inter", defaultValue = "1376")
-    int inter;
-
-    @Option(names = "--vocab", defaultValue = "8000")
-    int vocab;
+    @Mixin
+    BenchModelOptions size = new BenchModelOptions();
 
     @Option(names = "--no-packed-weights", negatable = true, defaultValue = "true",
             description = "decode on packed weights (default; llama-family models then run each decoding step as one TorchScript call); --no-packed-weights: the plain weights, one DJL call per operator")
@@ -83,14 +69,14 @@ final class BenchGenerateCommand implements Callable<Integer> {
         if (batch < 1 || prompt < 1 || newTokens < 1 || runs < 1 || warmup < 0) {
             throw new BadInputException("--batch, --prompt, --new and --runs must be ≥ 1, --warmup ≥ 0");
         }
-        ModelConfig cfg = config();
+        ModelConfig cfg = size.config();
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.init(cfg, 0, root)) {
             Random rnd = new Random(0);
             List<long[]> prompts = new ArrayList<>();
             for (int r = 0; r < batch; r++) {
                 long[] p = new long[prompt];
                 for (int i = 0; i < prompt; i++) {
-                    p[i] = 3 + rnd.nextInt(vocab - 3);
+                    p[i] = 3 + rnd.nextInt(size.vocab - 3);
                 }
                 prompts.add(p);
             }
@@ -133,20 +119,6 @@ final class BenchGenerateCommand implements Callable<Integer> {
             System.out.println(j);
         }
         return 0;
-    }
-
-    private ModelConfig config() {
-        ObjectNode j = JSON.createObjectNode();
-        j.put("model_type", "llama").put("vocab_size", vocab).put("hidden_size", hidden)
-                .put("intermediate_size", inter).put("num_hidden_layers", layers).put("num_attention_heads", heads)
-                .put("num_key_value_heads", kvHeads > 0 ? kvHeads : heads).put("max_position_embeddings", 4096)
-                .put("rms_norm_eps", 1e-6).put("tie_word_embeddings", false).put("initializer_range", 0.02);
-        j.putArray("architectures").add("LlamaForCausalLM");
-        try {
-            return ModelConfig.of(j, "bench config");
-        } catch (RuntimeException e) {
-            throw new BadInputException("bench config: " + e.getMessage());
-        }
     }
 
     /**

@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,23 +52,8 @@ import picocli.CommandLine.Option;
 final class BenchSftCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--hidden", defaultValue = "512")
-    int hidden;
-
-    @Option(names = "--layers", defaultValue = "8")
-    int layers;
-
-    @Option(names = "--heads", defaultValue = "8")
-    int heads;
-
-    @Option(names = "--kv-heads", defaultValue = "0", description = "key/value heads (0: as many as heads)")
-    int kvHeads;
-
-    @Option(names = "--inter", defaultValue = "1376")
-    int inter;
-
-    @Option(names = "--vocab", defaultValue = "8000")
-    int vocab;
+    @Mixin
+    BenchModelOptions size = new BenchModelOptions();
 
     @Option(names = "--seq", defaultValue = "256", description = "tokens per row (default ${DEFAULT-VALUE})")
     int seq;
@@ -97,16 +83,11 @@ final class BenchSftCommand implements Callable<Integer> {
         if (batch < 1 || seq < 2 || steps < 1 || warmup < 0 || profileSteps < 1) {
             throw new BadInputException("--batch and --steps must be ≥ 1, --seq ≥ 2, --warmup ≥ 0");
         }
-        ModelConfig cfg;
-        try {
-            cfg = TrainBench.benchConfig(hidden, layers, heads, kvHeads > 0 ? kvHeads : heads, inter, vocab);
-        } catch (RuntimeException e) {
-            throw new BadInputException("bench config: " + e.getMessage());
-        }
+        ModelConfig cfg = size.config();
         TrainBench.Result r = TrainBench.sft(cfg, batch, seq, warmup, steps, seed);
         double model = r.modelMemoryMb();
         System.err.printf(Locale.ROOT, "llama hidden %d, %d layers, %d heads, intermediate %d, vocabulary %d: %.1fM parameters;"
-                + " batch %d x %d tokens, %d timed steps after %d%n", hidden, layers, heads, inter, vocab,
+                + " batch %d x %d tokens, %d timed steps after %d%n", size.hidden, size.layers, size.heads, size.inter, size.vocab,
                 r.parameters() / 1e6, batch, seq, steps, warmup);
         System.err.printf(Locale.ROOT, "%.1f tokens/s, %.0f ms/step (fastest %.0f)%n", r.tokensPerS(), r.msPerStep(),
                 r.msPerStepMin());

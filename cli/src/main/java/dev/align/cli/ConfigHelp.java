@@ -23,4 +23,32 @@ final class ConfigHelp {
         }
         return sb.toString();
     }
+
+    /** The help footer: every key and its default, by group, generated from the config records. */
+    static String recordKeys(Object... defaults) {
+        StringBuilder sb = new StringBuilder("%nKeys (defaults; set in the config file or as key=value):%n");
+        for (Object d : defaults) {
+            sb.append("  ").append(d.getClass().getSimpleName()).append(":%n");
+            ObjectNode t = Configs.toTree(d);
+            t.fields().forEachRemaining(e -> sb.append("    ").append(e.getKey()).append(" = ")
+                    .append(show(e.getValue()).replace("%", "%%")).append("%n"));
+        }
+        return sb.toString();
+    }
+
+    private static String show(JsonNode v) {
+        if (v.isNull() || (v.isObject() && !v.elements().hasNext())) {
+            return "(none)";
+        }
+        if (v.isObject()) {
+            boolean allNull = true;
+            for (JsonNode e : v) {
+                allNull &= e.isNull();
+            }
+            if (allNull) {
+                return "(none)";
+            }
+        }
+        return v.isTextual() ? v.asText() : v.toString();
+    }
 }

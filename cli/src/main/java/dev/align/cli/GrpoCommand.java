@@ -1,16 +1,12 @@
 package dev.align.cli;
 
 import dev.align.po.grpo.GrpoRecipe;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code align grpo}: Group Relative Policy Optimization with reward functions and/or a reward model
@@ -23,27 +19,17 @@ import picocli.CommandLine.Parameters;
             "advantages, a clipped objective (eval_only=true: greedy mean reward on eval_file).",
             "Writes the model, metrics and checkpoints to output_dir."})
 final class GrpoCommand implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE.yaml", description = "a YAML file of keys (e.g. configs/grpo-tiny.yaml)")
-    Path config;
-
-    @Option(names = "--resume", description = "continue from the latest checkpoint in output_dir")
-    boolean resume;
-
-    @Parameters(paramLabel = "KEY=VALUE", description = "keys, overriding the config file")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    RunOptions run = new RunOptions();
 
     @CommandLine.Spec
     void setSpec(CommandLine.Model.CommandSpec spec) {
-        spec.usageMessage().footer(RmCommand.keys(GrpoRecipe.defaults()));
+        spec.usageMessage().footer(ConfigHelp.recordKeys(GrpoRecipe.defaults()));
     }
 
     @Override
     public Integer call() {
-        List<String> o = new ArrayList<>(overrides);
-        if (resume) {
-            o.add("resume_from_checkpoint=latest");
-        }
-        GrpoRecipe.Result r = GrpoRecipe.run(GrpoRecipe.config(config, o));
+        GrpoRecipe.Result r = GrpoRecipe.run(GrpoRecipe.config(run.config(), run.overrides()));
         printEval(r.evalMetrics());
         System.err.println((r.steps() > 0 ? "trained " + r.steps() + " steps -> " : "evaluated -> ") + r.outputDir());
         return 0;

@@ -1,14 +1,10 @@
 package dev.align.cli;
 
 import dev.align.po.ppo.PpoRecipe;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code align ppo}: PPO with a reward model, a critic initialised from it, a KL penalty to the reference
@@ -22,27 +18,17 @@ import picocli.CommandLine.Parameters;
             "(eval_only=true: greedy mean reward on eval_file). Writes the policy, the critic",
             "(value_model/), metrics and checkpoints to output_dir."})
 final class PpoCommand implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE.yaml", description = "a YAML file of keys (e.g. configs/ppo-tiny.yaml)")
-    Path config;
-
-    @Option(names = "--resume", description = "continue from the latest checkpoint in output_dir")
-    boolean resume;
-
-    @Parameters(paramLabel = "KEY=VALUE", description = "keys, overriding the config file")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    RunOptions run = new RunOptions();
 
     @CommandLine.Spec
     void setSpec(CommandLine.Model.CommandSpec spec) {
-        spec.usageMessage().footer(RmCommand.keys(PpoRecipe.defaults()));
+        spec.usageMessage().footer(ConfigHelp.recordKeys(PpoRecipe.defaults()));
     }
 
     @Override
     public Integer call() {
-        List<String> o = new ArrayList<>(overrides);
-        if (resume) {
-            o.add("resume_from_checkpoint=latest");
-        }
-        PpoRecipe.Result r = PpoRecipe.run(PpoRecipe.config(config, o));
+        PpoRecipe.Result r = PpoRecipe.run(PpoRecipe.config(run.config(), run.overrides()));
         GrpoCommand.printEval(r.evalMetrics());
         System.err.println((r.steps() > 0 ? "trained " + r.steps() + " steps -> " : "evaluated -> ") + r.outputDir());
         return 0;

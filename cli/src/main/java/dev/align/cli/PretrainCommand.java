@@ -1,15 +1,11 @@
 package dev.align.cli;
 
 import dev.align.sft.SftRecipe;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code align pretrain [--config FILE.yaml] [--resume] [key=value ...]}: the SFT recipe with the loss on
@@ -22,14 +18,8 @@ import picocli.CommandLine.Spec;
             + " or from a config.json alone (random initialisation).",
             "Keys come from the defaults, then --config, then key=value (the command line wins)."})
 final class PretrainCommand implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE.yaml", description = "YAML file of keys (e.g. configs/pretrain-tiny.yaml)")
-    Path config;
-
-    @Option(names = "--resume", description = "continue from the latest checkpoint in output_dir")
-    boolean resume;
-
-    @Parameters(paramLabel = "KEY=VALUE", arity = "0..*", description = "config overrides, e.g. epochs=2 seed=1")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    RunOptions run = new RunOptions();
 
     @Spec
     void spec(CommandSpec spec) {
@@ -38,6 +28,6 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return SftCommand.run(SftRecipe.Mode.PRETRAIN, config, resume, overrides);
+        return SftCommand.run(SftRecipe.Mode.PRETRAIN, run);
     }
 }

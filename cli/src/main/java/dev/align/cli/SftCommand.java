@@ -1,17 +1,11 @@
 package dev.align.cli;
 
 import dev.align.sft.SftRecipe;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code align sft [--config FILE.yaml] [--resume] [key=value ...]}: supervised fine-tuning, full or
@@ -22,14 +16,8 @@ import picocli.CommandLine.Spec;
         description = {"Supervised fine-tuning (full or LoRA): cross-entropy on the completion tokens.",
             "Keys come from the defaults, then --config, then key=value (the command line wins)."})
 final class SftCommand implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE.yaml", description = "YAML file of keys (e.g. configs/sft-tiny.yaml)")
-    Path config;
-
-    @Option(names = "--resume", description = "continue from the latest checkpoint in output_dir")
-    boolean resume;
-
-    @Parameters(paramLabel = "KEY=VALUE", arity = "0..*", description = "config overrides, e.g. learning_rate=1e-4 lora_r=8")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    RunOptions run = new RunOptions();
 
     @Spec
     void spec(CommandSpec spec) {
@@ -38,7 +26,7 @@ final class SftCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return run(SftRecipe.Mode.SFT, config, resume, overrides);
+        return run(SftRecipe.Mode.SFT, run);
     }
 
     /** The help footer: the method's keys, then the shared training and data keys, with defaults. */
@@ -48,23 +36,9 @@ final class SftCommand implements Callable<Integer> {
     }
 
     /** Runs the recipe and prints what it did to stderr. */
-    static int run(SftRecipe.Mode mode, Path config, boolean resume, List<String> overrides) {
-        List<String> o = new ArrayList<>(overrides);
-        if (resume) {
-            o.add("resume_from_checkpoint=latest");
-        }
-        SftRecipe.Result r = SftRecipe.run(mode, SftRecipe.config(mode, config, o));
-        StringBuilder sb = new StringBuilder();
-        if (r.steps() > 0) {
-            sb.append(String.format(Locale.ROOT, "trained %d steps -> %s%n", r.steps(), r.outputDir()));
-        }
-        for (Map.Entry<String, Double> e : r.evalMetrics().entrySet()) {
-            sb.append(String.format(Locale.ROOT, "eval %-20s %.6f%n", e.getKey(), e.getValue()));
-        }
-        if (!r.evalMetrics().isEmpty()) {
-            sb.append("eval metrics -> ").append(r.outputDir().resolve(SftRecipe.EVAL_METRICS)).append('\n');
-        }
-        System.err.print(sb);
+    static int run(SftRecipe.Mode mode, RunOptions options) {
+        SftRecipe.Result r = SftRecipe.run(mode, SftRecipe.config(mode, options.config(), options.overrides()));
+        RunOptions.report(r.steps(), r.outputDir(), r.evalMetrics(), SftRecipe.EVAL_METRICS);
         return 0;
     }
 }
