@@ -8,12 +8,10 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.align.core.AlignException;
 import dev.align.core.BadInputException;
 import dev.align.core.Engines;
 import dev.align.core.config.Configs;
 import dev.align.core.data.TokenBatch;
-import dev.align.core.io.AtomicFiles;
 import dev.align.core.io.WeightFiles;
 import dev.align.core.lora.LoraAdapters;
 import dev.align.core.lora.LoraConfig;
@@ -67,7 +65,7 @@ import java.util.function.Consumer;
  */
 public final class SftRecipe implements AutoCloseable {
     /** Written by {@code eval_only} and at the end of a training run with an eval file. */
-    public static final String EVAL_METRICS = "eval_metrics.json";
+    public static final String EVAL_METRICS = Metrics.EVAL_FILE;
     /** Where a LoRA run with {@code merge_lora: true} writes the merged model, inside output_dir. */
     public static final String MERGED = "merged";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -469,16 +467,10 @@ public final class SftRecipe implements AutoCloseable {
 
     private void writeEvalMetrics(Map<String, Double> m, long step) {
         ObjectNode n = JSON.createObjectNode();
-        m.forEach(n::put);
         n.put("num_tokens", evalTokens);
         n.put("num_examples", evalSet.size());
         n.put("step", step);
-        try {
-            AtomicFiles.writeString(out.resolve(EVAL_METRICS),
-                    JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
-        } catch (IOException e) {
-            throw new AlignException(out.resolve(EVAL_METRICS) + ": cannot write: " + e.getMessage(), e);
-        }
+        Metrics.writeEvalFile(out, m, n);
     }
 
     private List<Path> dataFiles() {

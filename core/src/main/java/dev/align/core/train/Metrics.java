@@ -284,6 +284,11 @@ public final class Metrics implements AutoCloseable {
 
     /** Writes {@code dir/eval_metrics.json} atomically (non-finite values as null). */
     public static void writeEvalFile(Path dir, Map<String, Double> m) {
+        writeEvalFile(dir, m, JSON.createObjectNode());
+    }
+
+    /** {@link #writeEvalFile(Path, Map)} followed by the fields of {@code extra} (counts, settings). */
+    public static void writeEvalFile(Path dir, Map<String, Double> m, ObjectNode extra) {
         ObjectNode n = JSON.createObjectNode();
         m.forEach((k, v) -> {
             if (v != null && Double.isFinite(v)) {
@@ -292,6 +297,7 @@ public final class Metrics implements AutoCloseable {
                 n.putNull(k);
             }
         });
+        n.setAll(extra);
         try {
             AtomicFiles.writeString(dir.resolve(EVAL_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
         } catch (IOException e) {

@@ -7,12 +7,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.align.core.AlignException;
 import dev.align.core.BadInputException;
 import dev.align.core.Engines;
 import dev.align.core.config.Configs;
 import dev.align.core.data.TokenBatch;
-import dev.align.core.io.AtomicFiles;
 import dev.align.core.lora.LoraAdapters;
 import dev.align.core.lora.LoraConfig;
 import dev.align.core.model.DecoderLM;
@@ -40,7 +38,6 @@ import dev.align.datasets.batch.Splits;
 import dev.align.datasets.format.Format;
 import dev.align.po.loss.PreferenceLoss;
 import dev.align.po.loss.SequenceLogps;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -80,7 +77,7 @@ public final class DpoRecipe implements AutoCloseable {
     /** The recipe's name in provenance. */
     public static final String NAME = "dpo";
     /** Written by {@code eval_only} and at the end of a training run with an eval file. */
-    public static final String EVAL_METRICS = "eval_metrics.json";
+    public static final String EVAL_METRICS = Metrics.EVAL_FILE;
     private static final Logger LOG = LoggerFactory.getLogger(DpoRecipe.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -470,16 +467,11 @@ public final class DpoRecipe implements AutoCloseable {
 
     private void writeEvalMetrics(Map<String, Double> m, long step) {
         ObjectNode n = JSON.createObjectNode();
-        m.forEach(n::put);
         n.put("n_pairs", evalSet.size());
         n.put("step", step);
         n.put("loss_type", dpo.lossType());
         n.put("beta", dpo.beta());
-        try {
-            AtomicFiles.writeString(out.resolve(EVAL_METRICS), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
-        } catch (IOException e) {
-            throw new AlignException(out.resolve(EVAL_METRICS) + ": cannot write: " + e.getMessage(), e);
-        }
+        Metrics.writeEvalFile(out, m, n);
         LOG.info("eval over {} pairs: {}", evalSet.size(), m);
     }
 
