@@ -99,7 +99,10 @@ public final class DecoderLM implements AutoCloseable {
     private boolean packedTransposed;
     /** With packed weights of a llama-family model: the arguments of {@link Kernels#decodeLlama}; else null. */
     private IValue decodeWeights;
+    /** [layers, heads, kv heads, head dim, intermediate, packed (1) or transposed (0) weights]. */
     private IValue decodeDims;
+    /** [norm eps, attention scale]. */
+    private IValue decodeFloats;
 
     private DecoderLM(
             ModelConfig config,
@@ -443,7 +446,10 @@ public final class DecoderLM implements AutoCloseable {
     public NDArray hidden(NDArray ids, NDArray positions, NDArray mask, KvCache cache) {
         long b = ids.getShape().get(0);
         long t = ids.getShape().get(1);
-        try (Temps shared = new Temps()) { // rotary tables, used by every layer
+        try (Temps shared = new Temps()) { // rotary tables (and the eager path's causal mask), used by every layer
+            if (mask == null && attention == AttentionImpl.EAGER) { // the fused kernel needs none; eager does
+                mask = shared.add(AttentionMask.plainCausal(ids.getManager(), t)); // [1,1,T,T]
+            }
             NDArray x = embedding(ids, embed); // [B,T,H]
             NDArray cos = null;
             NDArray sin = null;
@@ -541,8 +547,7 @@ public final class DecoderLM implements AutoCloseable {
             } else { // eager: the queries of one KV group side by side, [B,K,rep*T,D]
                 long s = k.getShape().get(2);
                 int rep = nh / kv;
-                NDArray m = mask != null ? mask : tmp.add(AttentionMask.plainCausal(q.getManager(), t));
-                NDArray groupMask = rep == 1 ? m : tmp.add(m.broadcast(b, 1, t, s).reshape(b, 1, 1, t, s)
+                NDArray groupMask = rep == 1 ? mask : tmp.add(mask.broadcast(b, 1, t, s).reshape(b, 1, 1, t, s)
                         .broadcast(b, 1, rep, t, s).reshape(b, 1, rep * t, s));
                 NDArray qg = tmp.add(tmp.add(q.mul(attnScale[layer])).reshape(b, kv, rep * t, d));
                 NDArray scores = tmp.add(tmp.add(qg.matMul(tmp.add(k.transpose(0, 1, 3, 2)))).add(groupMask)); // [B,K,rep*T,S]
@@ -715,14 +720,17 @@ public final class DecoderLM implements AutoCloseable {
             }
             decodeWeights = IValue.listFrom(args.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
             decodeDims = IValue.listFrom(config.layers(), config.heads(), config.kvHeads(), config.headDim(),
-                    config.intermediate());
+                    config.intermediate(), packedTransposed ? 0 : 1);
+            decodeFloats = IValue.listFrom(config.normEps(), attnScale[0].getFloat());
         }
         return () -> {
             if (decodeWeights != null) {
                 decodeWeights.close();
                 decodeDims.close();
+                decodeFloats.close();
                 decodeWeights = null;
                 decodeDims = null;
+                decodeFloats = null;
             }
             if (none != null) {
                 none.close();
@@ -765,7 +773,7 @@ public final class DecoderLM implements AutoCloseable {
             return null;
         }
         NDArray out = Kernels.decodeLlama(ids, positions, mask, cache.length(), decodeWeights, cache.keyList(),
-                cache.valueList(), decodeDims, config.normEps(), attnScale[0].getFloat(), !packedTransposed);
+                cache.valueList(), decodeDims, decodeFloats);
         cache.advance(1);
         return out;
     }

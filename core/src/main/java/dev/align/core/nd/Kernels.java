@@ -72,13 +72,16 @@ public final class Kernels {
             "    x2 = torch.narrow(x, -1, half, half)",
             "    return torch.add(torch.mul(x, cos), torch.mul(torch.cat([x2, x1], -1), sin))",
             "  def decode_llama(self: __torch__.Kernels, ids: Tensor, pos: Tensor, mask: Tensor, start: int,"
-                    + " w: List[Tensor], kc: List[Tensor], vc: List[Tensor], dims: List[int], eps: float,"
-                    + " scale: float, packed: bool) -> Tensor:",
+                    + " w: List[Tensor], kc: List[Tensor], vc: List[Tensor], dims: List[int],"
+                    + " floats: List[float]) -> Tensor:",
             "    nl = dims[0]",
             "    nh = dims[1]",
             "    nk = dims[2]",
             "    d = dims[3]",
             "    inter = dims[4]",
+            "    packed = dims[5] == 1",
+            "    eps = floats[0]",
+            "    scale = floats[1]",
             "    b = torch.size(ids, 0)",
             "    t = torch.size(ids, 1)",
             "    half = d // 2",
@@ -359,21 +362,20 @@ public final class Kernels {
      *     down weight, down bias (linear weights packed as {@code packed} says; an empty tensor for no bias)
      * @param keys per layer [B, K, capacity, D]
      * @param values per layer [B, K, capacity, D]
-     * @param dims layers, heads, key/value heads, head dim, intermediate size
-     * @param packed true: linear weights in oneDNN's layout ({@link #packLinear}); false: transposed
-     *     copies ({@link #transposedCopy})
+     * @param dims layers, heads, key/value heads, head dim, intermediate size, and 1 for linear weights in
+     *     oneDNN's layout ({@link #packLinear}) or 0 for transposed copies ({@link #transposedCopy})
+     * @param floats the norm epsilon and the attention scale
      * @return logits [B, V] at the last position
      */
     public static NDArray decodeLlama(NDArray ids, NDArray positions, NDArray mask, long start, IValue weights,
-            IValue keys, IValue values, IValue dims, double eps, double scale, boolean packed) {
+            IValue keys, IValue values, IValue dims, IValue floats) {
         PLAIN_EXECUTOR.get();
         IValue[] args = {IValue.from((PtNDArray) ids), IValue.from((PtNDArray) positions),
-            IValue.from((PtNDArray) mask), IValue.from(start), weights, keys, values, dims, IValue.from(eps),
-            IValue.from(scale), IValue.from(packed)};
+            IValue.from((PtNDArray) mask), IValue.from(start), weights, keys, values, dims, floats};
         try (IValue out = IValueUtils.runMethod(module(), "decode_llama", args)) {
             return out.toTensor((PtNDManager) ids.getManager());
         } finally {
-            for (int i : new int[] {0, 1, 2, 3, 8, 9, 10}) {
+            for (int i = 0; i < 4; i++) { // the per-step ones; the lists belong to the caller
                 args[i].close();
             }
         }
