@@ -99,7 +99,11 @@ public final class Configs {
             }
             target.set(leaf, value);
         }
-        String source = file != null ? file.toString() : "command line";
+        return bind(tree, type, file != null ? file.toString() : "command line");
+    }
+
+    /** Binds {@code tree} to {@code type}; every binding error is a {@link BadInputException} naming the key. */
+    private static <T> T bind(ObjectNode tree, Class<T> type, String source) {
         try {
             return YAML.treeToValue(tree, type);
         } catch (UnrecognizedPropertyException e) {
@@ -140,19 +144,7 @@ public final class Configs {
         for (Object d : defaults) {
             ObjectNode own = YAML.createObjectNode();
             YAML.valueToTree(d).fieldNames().forEachRemaining(k -> own.set(k, resolved.get(k)));
-            try {
-                out.put(d.getClass(), YAML.treeToValue(own, d.getClass()));
-            } catch (InvalidFormatException e) {
-                throw new BadInputException(source + ": key '" + path(e) + "': cannot use '" + e.getValue() + "' as "
-                        + e.getTargetType().getSimpleName().toLowerCase());
-            } catch (MismatchedInputException e) {
-                throw new BadInputException(source + ": key '" + path(e) + "': " + e.getOriginalMessage());
-            } catch (JsonProcessingException e) {
-                throw new BadInputException(source + ": " + e.getOriginalMessage());
-            } catch (IllegalArgumentException e) {
-                Throwable c = e.getCause() != null ? e.getCause() : e;
-                throw new BadInputException(source + ": " + c.getMessage());
-            }
+            out.put(d.getClass(), bind(own, d.getClass(), source));
         }
         return new Resolved(resolved, out);
     }
