@@ -232,8 +232,7 @@ public final class RmRecipe {
                         }
                         tokens += b.batch().tokenCount();
                     }
-                    double gradNorm = a.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(trainable, a.maxGradNorm())
-                            : GradClip.globalNorm(trainable);
+                    double gradNorm = GradClip.clipIfSet(trainable, a.maxGradNorm());
                     double lr = schedule.lr(optimizer.updates());
                     if (guard.check(step, loss, gradNorm)) {
                         optimizer.step(lr);

@@ -324,8 +324,7 @@ public final class SftRecipe implements AutoCloseable {
                             correct += f.correct().getFloat();
                         }
                     }
-                    double gradNorm = args.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(trainable, args.maxGradNorm())
-                            : GradClip.globalNorm(trainable);
+                    double gradNorm = GradClip.clipIfSet(trainable, args.maxGradNorm());
                     double lr = schedule.lr(optimizer.updates());
                     if (guard.check(step, loss, gradNorm)) {
                         optimizer.step(lr);

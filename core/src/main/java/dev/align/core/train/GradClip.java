@@ -61,4 +61,13 @@ public final class GradClip {
             return total;
         }
     }
+
+    /**
+     * What a recipe does with {@code max_grad_norm}: clips to it when it is &gt; 0 ({@link #clipGlobalNorm}),
+     * otherwise only measures ({@link #globalNorm}, TRL's behaviour for 0 or less). Returns the norm before
+     * clipping either way.
+     */
+    public static double clipIfSet(List<Param> params, double maxNorm) {
+        return maxNorm > 0 ? clipGlobalNorm(params, maxNorm) : globalNorm(params);
+    }
 }

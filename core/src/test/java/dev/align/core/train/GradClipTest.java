@@ -63,6 +63,19 @@ class GradClipTest {
     }
 
     @Test
+    void clipIfSetClipsOnlyWithAPositiveLimit() {
+        try (NDManager m = Engines.newManager()) {
+            Param a = TrainTesting.param(m, "a", new float[2], new long[] {2}, true);
+            TrainTesting.setGrads(List.of(a), List.of(new float[] {3f, 4f}));
+            assertEquals(5.0, GradClip.clipIfSet(List.of(a), 0), 1e-6, "0: measured");
+            assertArrayEquals(new float[] {3f, 4f}, TrainTesting.grad(a), 0f, "0: left alone");
+            assertEquals(5.0, GradClip.clipIfSet(List.of(a), 1.0), 1e-6);
+            double k = 1.0 / (5 + 1e-6);
+            assertArrayEquals(new float[] {(float) (3 * k), (float) (4 * k)}, TrainTesting.grad(a), 1e-7f, "clipped to 1");
+        }
+    }
+
+    @Test
     void coefficientIsTorchs() {
         assertEquals(1f, GradClip.coefficient(0.5, 1.0));
         assertEquals((1f / (13f + 1e-6f)) * 2f, GradClip.coefficient(13.0, 2.0));

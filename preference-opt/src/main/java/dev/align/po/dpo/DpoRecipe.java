@@ -318,8 +318,7 @@ public final class DpoRecipe implements AutoCloseable {
                                     stats);
                         }
                     }
-                    double gradNorm = args.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(trainable, args.maxGradNorm())
-                            : GradClip.globalNorm(trainable);
+                    double gradNorm = GradClip.clipIfSet(trainable, args.maxGradNorm());
                     double lr = schedule.lr(optimizer.updates());
                     if (guard.check(step, stepLoss, gradNorm)) {
                         optimizer.step(lr);

@@ -258,8 +258,7 @@ public final class GrpoRecipe {
                                     u.add(o, sum(lossTokens, sel));
                                 }
                             }
-                            gradNorm = a.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(policy.trainable(), a.maxGradNorm())
-                                    : GradClip.globalNorm(policy.trainable());
+                            gradNorm = GradClip.clipIfSet(policy.trainable(), a.maxGradNorm());
                             lr = schedule.lr(optimizer.updates());
                             if (guard.check(step, loss, gradNorm)) {
                                 optimizer.step(lr);

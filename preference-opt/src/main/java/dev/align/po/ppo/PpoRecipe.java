@@ -296,8 +296,7 @@ public final class PpoRecipe {
                                     st.add(pol, val);
                                 }
                             }
-                            gradNorm = a.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(both, a.maxGradNorm())
-                                    : GradClip.globalNorm(both);
+                            gradNorm = GradClip.clipIfSet(both, a.maxGradNorm());
                             lr = schedule.lr(optimizer.updates());
                             if (guard.check(step, loss, gradNorm)) {
                                 optimizer.step(lr);
