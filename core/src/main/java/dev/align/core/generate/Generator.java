@@ -41,9 +41,9 @@ public final class Generator {
 
     /**
      * Whether each {@code generate} call runs its products on packed copies of the weights
-     * ({@link DecoderLM#packWeights}; default true): oneDNN layouts for batches of several rows,
-     * transposed copies for one row, and for llama-family models one TorchScript call per decoding step
-     * ({@link DecoderLM#decodeStep}) — together ~1.9× faster decoding at batch 8 and ~1.3× at batch 1 —
+     * ({@link DecoderLM#packWeights}; default true): oneDNN layouts, and for llama-family models one
+     * TorchScript call per decoding step ({@link DecoderLM#decodeStep}) — together ~2.4× faster decoding
+     * at batch 8 and ~1.8× at batch 1 —
      * for one extra copy of the linear weights held during the call.
      */
     public Generator setPackWeights(boolean pack) {

@@ -95,11 +95,9 @@ public final class DecoderLM implements AutoCloseable {
     private AttentionImpl attention = AttentionImpl.SDPA;
     /** Weight → its oneDNN-packed copy while a {@link #packWeights} handle is open; empty otherwise. */
     private final Map<NDArray, NDArray> packed = new java.util.IdentityHashMap<>();
-    /** Whether {@link #packed} holds transposed copies (one-row inputs) rather than oneDNN layouts. */
-    private boolean packedTransposed;
     /** With packed weights of a llama-family model: the arguments of {@link Kernels#decodeLlama}; else null. */
     private IValue decodeWeights;
-    /** [layers, heads, kv heads, head dim, intermediate, packed (1) or transposed (0) weights]. */
+    /** [layers, heads, kv heads, head dim, intermediate]. */
     private IValue decodeDims;
     /** [norm eps, attention scale]. */
     private IValue decodeFloats;
@@ -639,7 +637,7 @@ public final class DecoderLM implements AutoCloseable {
     private NDArray linear(NDArray x, NDArray w, NDArray b) {
         NDArray p = packed.isEmpty() ? null : packed.get(w);
         if (p != null && !JniUtils.isGradMode()) { // packed products have no backward
-            return packedTransposed ? Kernels.linearTransposed(x, p, b) : Kernels.packedLinear(x, p, b);
+            return Kernels.packedLinear(x, p, b);
         }
         return JniUtils.linear((PtNDArray) x, (PtNDArray) w, (PtNDArray) b);
     }
@@ -682,11 +680,10 @@ public final class DecoderLM implements AutoCloseable {
 
     /**
      * Packs the weights of every linear layer (and of the language-model head) for inference on inputs
-     * of about {@code rows} rows, until the returned handle is closed: into oneDNN's blocked layout for
-     * rows &gt; 1, where the packed products run 1.5–2.5× faster than MKL's small-M sgemm, and as
-     * contiguous transposes for one row, which MKL's sgemv streams ~1.4× faster (docs/performance.md,
-     * "Generation"). The copies double the memory of those weights while they live and are stale once
-     * the weights change, so: inference only (inside a {@code GradientCollector} the plain weights are
+     * of about {@code rows} rows, until the returned handle is closed, into oneDNN's blocked layout: at
+     * 2–32 rows the packed products run 1.5–2.5× faster than MKL's small-M sgemm, and at one row they
+     * stream the weight on both cores where MKL's sgemv uses one (docs/performance.md, "Generation"). The
+     * copies double the memory of those weights while they live and are stale once the weights change, so: inference only (inside a {@code GradientCollector} the plain weights are
      * used), and no optimizer step while the handle is open — {@link dev.align.core.generate.Generator}
      * packs per {@code generate} call. Adapters (LoRA) still apply on top of the packed base product.
      *
@@ -704,10 +701,9 @@ public final class DecoderLM implements AutoCloseable {
         if (lmHead != null) {
             weights.add(lmHead);
         }
-        packedTransposed = rows == 1;
         for (NDArray w : weights) {
             if (!packed.containsKey(w)) {
-                packed.put(w, packedTransposed ? Kernels.transposedCopy(w) : Kernels.packLinear(w, rows));
+                packed.put(w, Kernels.packLinear(w, rows));
             }
         }
         NDArray none = compiledDecoding() ? manager.create(new Shape(0)) : null; // "no bias"
@@ -720,7 +716,7 @@ public final class DecoderLM implements AutoCloseable {
             }
             decodeWeights = IValue.listFrom(args.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
             decodeDims = IValue.listFrom(config.layers(), config.heads(), config.kvHeads(), config.headDim(),
-                    config.intermediate(), packedTransposed ? 0 : 1);
+                    config.intermediate());
             decodeFloats = IValue.listFrom(config.normEps(), attnScale[0].getFloat());
         }
         return () -> {

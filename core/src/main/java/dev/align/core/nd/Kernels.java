@@ -49,21 +49,10 @@ public final class Kernels {
             "    return ops.mkldnn._linear_pointwise(x, w, None, \"none\", annotate(List[Optional[number]], []), \"\")",
             "  def packed_linear_b(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
             "    return ops.mkldnn._linear_pointwise(x, w, b, \"none\", annotate(List[Optional[number]], []), \"\")",
-            "  def transposed_copy(self: __torch__.Kernels, w: Tensor) -> Tensor:",
-            "    return w.t().contiguous()",
-            "  def linear_t(self: __torch__.Kernels, x: Tensor, wt: Tensor) -> Tensor:",
-            "    return torch.matmul(x, wt)",
-            "  def linear_t_b(self: __torch__.Kernels, x: Tensor, wt: Tensor, b: Tensor) -> Tensor:",
-            "    return torch.matmul(x, wt) + b",
-            "  def lin(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor, packed: bool) -> Tensor:",
-            "    if packed:",
-            "      if torch.numel(b) > 0:",
-            "        return ops.mkldnn._linear_pointwise(x, w, b, \"none\", annotate(List[Optional[number]], []), \"\")",
-            "      return ops.mkldnn._linear_pointwise(x, w, None, \"none\", annotate(List[Optional[number]], []), \"\")",
-            "    y = torch.matmul(x, w)",
+            "  def lin(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
             "    if torch.numel(b) > 0:",
-            "      y = torch.add(y, b)",
-            "    return y",
+            "      return ops.mkldnn._linear_pointwise(x, w, b, \"none\", annotate(List[Optional[number]], []), \"\")",
+            "    return ops.mkldnn._linear_pointwise(x, w, None, \"none\", annotate(List[Optional[number]], []), \"\")",
             "  def rms(self: __torch__.Kernels, x: Tensor, w: Tensor, eps: float) -> Tensor:",
             "    v = torch.mean(torch.mul(x, x), [-1], True)",
             "    return torch.mul(torch.mul(x, torch.rsqrt(torch.add(v, eps))), w)",
@@ -79,7 +68,6 @@ public final class Kernels {
             "    nk = dims[2]",
             "    d = dims[3]",
             "    inter = dims[4]",
-            "    packed = dims[5] == 1",
             "    eps = floats[0]",
             "    scale = floats[1]",
             "    b = torch.size(ids, 0)",
@@ -95,7 +83,7 @@ public final class Kernels {
             "    for l in range(nl):",
             "      o = 5 + 10 * l",
             "      h = self.rms(x, w[o], eps)",
-            "      qkv = self.lin(h, w[o + 1], w[o + 2], packed)",
+            "      qkv = self.lin(h, w[o + 1], w[o + 2])",
             "      q = torch.transpose(torch.reshape(torch.narrow(qkv, -1, 0, nh * d), [b, t, nh, d]), 1, 2)",
             "      k = torch.transpose(torch.reshape(torch.narrow(qkv, -1, nh * d, nk * d), [b, t, nk, d]), 1, 2)",
             "      v = torch.transpose(torch.reshape(torch.narrow(qkv, -1, (nh + nk) * d, nk * d), [b, t, nk, d]), 1, 2)",
@@ -108,13 +96,13 @@ public final class Kernels {
             "      a = torch.scaled_dot_product_attention(q, torch.narrow(kl, 2, 0, start + t),"
                     + " torch.narrow(vl, 2, 0, start + t), mask, 0., False, scale=scale, enable_gqa=gqa)",
             "      a = torch.reshape(torch.transpose(a, 1, 2), [b, t, nh * d])",
-            "      x = torch.add(x, self.lin(a, w[o + 3], w[o + 4], packed))",
+            "      x = torch.add(x, self.lin(a, w[o + 3], w[o + 4]))",
             "      h = self.rms(x, w[o + 5], eps)",
-            "      gu = self.lin(h, w[o + 6], w[o + 7], packed)",
+            "      gu = self.lin(h, w[o + 6], w[o + 7])",
             "      act = torch.mul(torch.silu(torch.narrow(gu, -1, 0, inter)), torch.narrow(gu, -1, inter, inter))",
-            "      x = torch.add(x, self.lin(act, w[o + 8], w[o + 9], packed))",
+            "      x = torch.add(x, self.lin(act, w[o + 8], w[o + 9]))",
             "    x = self.rms(torch.select(x, 1, t - 1), w[2], eps)",
-            "    return self.lin(x, w[3], w[4], packed)",
+            "    return self.lin(x, w[3], w[4])",
             "  def silu_mul(self: __torch__.Kernels, g: Tensor, u: Tensor) -> Tensor:",
             "    return torch.mul(torch.silu(g), u)",
             "  def silu(self: __torch__.Kernels, g: Tensor) -> Tensor:",
@@ -302,29 +290,6 @@ public final class Kernels {
     }
 
     /**
-     * Wᵀ as its own contiguous [in, out] array: for one-row inputs MKL's sgemv streams it ~1.5× faster
-     * than the [out, in] weight that {@code linear} reads transposed. Stale once the weight changes.
-     *
-     * @param w [out, in]
-     * @return [in, out]
-     */
-    public static NDArray transposedCopy(NDArray w) {
-        return run("transposed_copy", w);
-    }
-
-    /**
-     * x·Wᵀ (+ b) from {@link #transposedCopy}: equal to {@code linear} up to float rounding.
-     *
-     * @param x [..., in]
-     * @param wt [in, out]
-     * @param bias [out], or null
-     * @return [..., out]
-     */
-    public static NDArray linearTransposed(NDArray x, NDArray wt, NDArray bias) {
-        return bias == null ? run("linear_t", x, wt) : run("linear_t_b", x, wt, bias);
-    }
-
-    /**
      * Runs a method on tensors passed as they are (named ones included, which {@link #call} would read as
      * structure hints) and returns its tensor on the first input's manager. For inference: callers keep
      * these calls out of gradient recording.
@@ -359,11 +324,10 @@ public final class Kernels {
      * @param mask additive [B, 1, T, start + T]
      * @param weights embedding, inverse rotary frequencies, final norm, head, an empty tensor, then per
      *     layer: norm 1, q/k/v weight, q/k/v bias, o weight, o bias, norm 2, gate/up weight, gate/up bias,
-     *     down weight, down bias (linear weights packed as {@code packed} says; an empty tensor for no bias)
+     *     down weight, down bias (linear weights from {@link #packLinear}; an empty tensor for no bias)
      * @param keys per layer [B, K, capacity, D]
      * @param values per layer [B, K, capacity, D]
-     * @param dims layers, heads, key/value heads, head dim, intermediate size, and 1 for linear weights in
-     *     oneDNN's layout ({@link #packLinear}) or 0 for transposed copies ({@link #transposedCopy})
+     * @param dims layers, heads, key/value heads, head dim, intermediate size
      * @param floats the norm epsilon and the attention scale
      * @return logits [B, V] at the last position
      */

@@ -43,7 +43,7 @@ class CachedDecodingTest {
     }
 
     /**
-     * The same with packed weights held (oneDNN layouts for several rows, transposed copies for one row),
+     * The same with packed weights held (oneDNN layouts, packed for the batch's rows),
      * where llama-family models decode each step in one TorchScript call ({@link DecoderLM#decodeStep}).
      */
     @ParameterizedTest

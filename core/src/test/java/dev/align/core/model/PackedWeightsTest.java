@@ -22,8 +22,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Inference on packed weights ({@link DecoderLM#packWeights}: oneDNN layouts for several rows,
- * transposed copies for one) gives the plain weights' numbers up to float rounding, on models with and
+ * Inference on packed weights ({@link DecoderLM#packWeights}: oneDNN layouts, packed for one row and for
+ * several) gives the plain weights' numbers up to float rounding, on models with and
  * without biases and with a tied head; greedy generation picks the same tokens; gradients never run
  * through packed products; closing the handle restores the plain path exactly.
  */
