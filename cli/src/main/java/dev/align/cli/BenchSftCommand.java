@@ -1,7 +1,6 @@
 package dev.align.cli;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
@@ -16,8 +15,6 @@ import dev.align.core.bench.TrainBench;
 import dev.align.core.data.TokenBatch;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
-import dev.align.core.scoring.LogProbs;
-import dev.align.core.train.Accumulation;
 import dev.align.core.train.AdamW;
 import dev.align.core.train.GradClip;
 import java.io.IOException;
@@ -145,8 +142,7 @@ final class BenchSftCommand implements Callable<Integer> {
                 try (NDScope scope = new NDScope()) {
                     TokenBatch.Tensors4 t = tb.toTensors(root, 0);
                     try (GradientCollector gc = engine.newGradientCollector()) {
-                        NDArray lp = LogProbs.forBatch(model, t); // [B,T]
-                        gc.backward(Accumulation.tokenMeanNll(lp, labels));
+                        gc.backward(TrainBench.sftLoss(model, t, labels));
                     }
                 }
                 GradClip.clipGlobalNorm(model.parameters(), 1.0);

@@ -1,35 +1,38 @@
 package dev.align.sft;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import dev.align.core.data.TokenBatch;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.scoring.LogProbs;
 
 /**
- * The SFT forward pass: per-token log-probs of the labels (what the loss is made of) and how many
- * labelled positions the model's argmax gets right (TRL's {@code mean_token_accuracy}).
+ * The SFT forward pass: the token-mean cross-entropy's share of a batch, the per-token log-probs of the
+ * labels it is made of, and how many labelled positions the model's argmax gets right (TRL's
+ * {@code mean_token_accuracy}). The language-model head runs in row chunks
+ * ({@link LogProbs#headObjective}): no [B, T, V] logits are held.
  */
 public final class SftForward {
     private SftForward() {}
 
     /**
-     * @param logps [B, T] log p(label) where a label counts, 0 elsewhere (differentiable)
+     * @param loss 0-dim −Σ log p(label) / the step's labelled tokens: this batch's share of the token-mean
+     *     cross-entropy (differentiable inside a {@code GradientCollector})
+     * @param logps [B, T] log p(label) where a label counts, 0 elsewhere (no graph)
      * @param correct 0-dim FLOAT32: labelled positions whose argmax over the vocabulary is the label
      */
-    public record Output(NDArray logps, NDArray correct) {}
+    public record Output(NDArray loss, NDArray logps, NDArray correct) {}
 
     /**
-     * Runs the model over a batch. Inside a {@code GradientCollector} the log-probs carry the graph; the
-     * accuracy count never does (argmax is not differentiable). Call inside the step's {@code NDScope}.
+     * Runs the model over a batch. Call inside the step's {@code NDScope}.
+     *
+     * @param stepTokens the labelled tokens of every batch of the optimizer step (the loss's divisor)
      */
-    public static Output run(DecoderLM model, TokenBatch.Tensors4 t) {
+    public static Output run(DecoderLM model, TokenBatch.Tensors4 t, long stepTokens) {
         NDArray hidden = model.hidden(t.ids(), t.positions(), t.mask(), null); // [B,T,H]
-        NDArray logits = model.logits(hidden); // [B,T,V]
-        NDArray logps = LogProbs.tokenLogProbs(logits, t.labels()).mul(t.weights()); // [B,T]
-        NDArray hit = logits.argMax(2).eq(t.labels()).toType(DataType.FLOAT32, false); // [B,T]
-        NDArray correct = hit.mul(t.weights()).sum(); // 0-dim
-        return new Output(logps, correct);
+        LogProbs.HeadObjective o = LogProbs.tokenMeanNll(model, hidden, t, stepTokens);
+        NDArray logps = o.logps().mul(t.weights()); // [B,T]
+        NDArray correct = o.hits().mul(t.weights()).sum(); // 0-dim
+        return new Output(o.value(), logps, correct);
     }
 
     /**

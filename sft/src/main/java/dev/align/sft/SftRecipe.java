@@ -317,8 +317,8 @@ public final class SftRecipe implements AutoCloseable {
                         tokens += b.tokenCount();
                         try (NDScope scope = new NDScope(); GradientCollector gc = engine.newGradientCollector()) {
                             TokenBatch.Tensors4 t = b.toTensors(root, window);
-                            SftForward.Output f = SftForward.run(model, t);
-                            NDArray l = Accumulation.tokenMeanNll(f.logps(), labelled); // 0-dim, this part of the mean
+                            SftForward.Output f = SftForward.run(model, t, labelled);
+                            NDArray l = f.loss(); // 0-dim, this part of the mean
                             gc.backward(l);
                             loss += l.getFloat();
                             correct += f.correct().getFloat();
@@ -453,7 +453,8 @@ public final class SftRecipe implements AutoCloseable {
             for (int i = 0, n = loader.batchesPerEpoch(); i < n; i++) {
                 TokenBatch b = loader.next();
                 try (NDScope scope = new NDScope()) {
-                    sums.add(SftForward.run(model, b.toTensors(manager, window)), b.labelCount(), b.rows());
+                    sums.add(SftForward.run(model, b.toTensors(manager, window), Math.max(1, b.labelCount())),
+                            b.labelCount(), b.rows());
                 }
             }
             return sums;

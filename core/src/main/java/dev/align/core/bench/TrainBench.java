@@ -13,7 +13,6 @@ import dev.align.core.data.TokenBatch;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
 import dev.align.core.scoring.LogProbs;
-import dev.align.core.train.Accumulation;
 import dev.align.core.train.AdamW;
 import dev.align.core.train.GradClip;
 import java.io.IOException;
@@ -121,6 +120,17 @@ public final class TrainBench {
         return 4.0 * ((double) batch * seq * (c.layers() * perTokenLayer + 2.0 * c.vocabSize()));
     }
 
+    /**
+     * The timed step's loss: token-mean cross-entropy over every labelled position, as {@code align sft}
+     * computes it (the head applied in row chunks, {@link LogProbs#tokenMeanNll}). Differentiable.
+     *
+     * @param labels the labelled tokens of the batch
+     */
+    public static NDArray sftLoss(DecoderLM model, TokenBatch.Tensors4 t, long labels) {
+        NDArray hidden = model.hidden(t.ids(), t.positions(), t.mask(), null); // [B,T,H]
+        return LogProbs.tokenMeanNll(model, hidden, t, labels).value();
+    }
+
     /** Runs the SFT step benchmark. */
     public static Result sft(ModelConfig cfg, int batch, int seq, int warmup, int steps, long seed) {
         Engines.init();
@@ -152,8 +162,7 @@ public final class TrainBench {
                     try (NDScope scope = new NDScope()) {
                         TokenBatch.Tensors4 t = tb.toTensors(root, 0);
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray lp = LogProbs.forBatch(model, t);
-                            gc.backward(Accumulation.tokenMeanNll(lp, labels));
+                            gc.backward(sftLoss(model, t, labels));
                         }
                     }
                     GradClip.clipGlobalNorm(model.parameters(), 1.0);

@@ -485,6 +485,11 @@ public final class DecoderLM implements AutoCloseable {
         }
     }
 
+    /** The language-model head's weight [V, H] (the input embedding when tied), or null for a classifier. */
+    public NDArray headWeight() {
+        return lmHead;
+    }
+
     /** Logits over the vocabulary: hidden [..., H] → [..., V]. */
     public NDArray logits(NDArray hidden) {
         if (lmHead == null) {

@@ -103,6 +103,43 @@ public final class Kernels {
             "      x = torch.add(x, self.lin(act, w[o + 8], w[o + 9]))",
             "    x = self.rms(torch.select(x, 1, t - 1), w[2], eps)",
             "    return self.lin(x, w[3], w[4])",
+            "  def head_logprobs(self: __torch__.Kernels, h: Tensor, w: Tensor, labels: Tensor, coef: Tensor,"
+                    + " options: Tensor) -> List[Tensor]:",
+            "    chunk = int(options[0])",
+            "    grad_h = bool(options[1] > 0)",
+            "    grad_w = bool(options[2] > 0)",
+            "    n = torch.size(h, 0)",
+            "    logp = torch.zeros_like(coef)",
+            "    hit = torch.zeros_like(coef)",
+            "    gh = torch.narrow(h, 0, 0, 0)",
+            "    if grad_h:",
+            "      gh = torch.empty_like(h)",
+            "    gw = torch.narrow(w, 0, 0, 0)",
+            "    if grad_w:",
+            "      gw = torch.zeros_like(w)",
+            "    s = 0",
+            "    while s < n:",
+            "      c = min(chunk, n - s)",
+            "      hc = torch.narrow(h, 0, s, c)",
+            "      lc = torch.unsqueeze(torch.narrow(labels, 0, s, c), 1)",
+            "      z = torch.mm(hc, torch.t(w))",
+            "      mx, ix = torch.max(z, 1, True)",
+            "      zl = torch.gather(z, 1, lc)",
+            "      torch.copy_(torch.narrow(hit, 0, s, c), torch.squeeze(torch.eq(ix, lc), 1))",
+            "      z = torch.exp_(torch.sub_(z, mx))",
+            "      sm = torch.sum(z, [1], True)",
+            "      torch.copy_(torch.narrow(logp, 0, s, c), torch.squeeze(torch.sub(torch.sub(zl, mx), torch.log(sm)), 1))",
+            "      if grad_h or grad_w:",
+            "        cc = torch.unsqueeze(torch.narrow(coef, 0, s, c), 1)",
+            "        z = torch.scatter_add_(torch.mul_(z, torch.div(torch.neg(cc), sm)), 1, lc, cc)",
+            "        if grad_h:",
+            "          torch.copy_(torch.narrow(gh, 0, s, c), torch.mm(z, w))",
+            "        if grad_w:",
+            "          gw = torch.addmm_(gw, torch.t(z), hc)",
+            "      s = s + c",
+            "    return [logp, hit, gh, gw]",
+            "  def requires_grad(self: __torch__.Kernels, x: Tensor) -> bool:",
+            "    return x.requires_grad",
             "  def silu_mul(self: __torch__.Kernels, g: Tensor, u: Tensor) -> Tensor:",
             "    return torch.mul(torch.silu(g), u)",
             "  def silu(self: __torch__.Kernels, g: Tensor) -> Tensor:",
@@ -212,6 +249,11 @@ public final class Kernels {
     });
 
     private static NDArray call(String method, NDArray... inputs) {
+        return callList(method, inputs).singletonOrThrow();
+    }
+
+    /** {@link #call} for methods that return several tensors. */
+    private static NDList callList(String method, NDArray... inputs) {
         PLAIN_EXECUTOR.get();
         NDArray marker = inputs[0].getManager().create(new Shape(0));
         marker.setName("module_method:" + method);
@@ -223,7 +265,7 @@ public final class Kernels {
         // IValueUtils reads array names as structure hints; inputs must be unnamed.
         NDList out = IValueUtils.forward(module(), in, true);
         marker.close();
-        return out.singletonOrThrow();
+        return out;
     }
 
     /**
@@ -287,6 +329,46 @@ public final class Kernels {
      */
     public static NDArray packedLinear(NDArray x, NDArray packed, NDArray bias) {
         return bias == null ? run("packed_linear", x, packed) : run("packed_linear_b", x, packed, bias);
+    }
+
+    /**
+     * Per-token log-probs of labels straight from hidden states, the language-model head applied to
+     * {@code chunk} rows at a time so that no [N, V] logits array is ever whole: per chunk the logits,
+     * their log-sum-exp, the label's log-prob and whether the argmax is the label, and — for the
+     * objective Σₜ coefₜ·log p(labelₜ) — its gradients with respect to the hidden states
+     * (Σ_v gₜᵥ·W_v) and the head weight (Σₜ gₜᵥ·hₜ), where gₜᵥ = coefₜ·(1[v = labelₜ] − pₜᵥ) is the
+     * gradient of the objective with respect to the logits. Not differentiable itself (inputs must not
+     * carry a graph): callers attach the gradients ({@link dev.align.core.scoring.LogProbs#headObjective}).
+     *
+     * @param h [N, H]
+     * @param w [V, H]
+     * @param labels [N] INT64
+     * @param coef [N] FLOAT32
+     * @param chunk rows per chunk
+     * @param gradH whether to compute the hidden-state gradient (else an empty array)
+     * @param gradW whether to compute the head-weight gradient (else an empty array)
+     * @return log p(label) [N], argmax = label as 0/1 [N], d/dh [N, H], d/dW [V, H]
+     */
+    public static NDList headLogProbs(NDArray h, NDArray w, NDArray labels, NDArray coef, long chunk,
+            boolean gradH, boolean gradW) {
+        try (NDArray options = h.getManager().create(new long[] {chunk, gradH ? 1 : 0, gradW ? 1 : 0})) {
+            return callList("head_logprobs", h, w, labels, coef, options); // outside inference mode: the
+        } // gradients are saved for backward by the caller's surrogate
+    }
+
+    /**
+     * Whether backward reaches {@code x}: a leaf that requires a gradient or the result of a recorded
+     * operation. (DJL's {@code JniUtils.requiresGrad} answers false for the latter, and its
+     * {@code getGradientFunctionNames} crashes on leaves.)
+     */
+    public static boolean requiresGrad(NDArray x) {
+        PLAIN_EXECUTOR.get();
+        IValue a = IValue.from((PtNDArray) x);
+        try (IValue out = IValueUtils.runMethod(module(), "requires_grad", a)) {
+            return out.toBoolean();
+        } finally {
+            a.close();
+        }
     }
 
     /**
