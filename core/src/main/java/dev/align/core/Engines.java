@@ -10,8 +10,9 @@ import ai.djl.pytorch.jni.JniUtils;
  * idempotent and cheap after the first call.
  *
  * <p>Threads: {@code ALIGN_THREADS} (or {@code -Dai.djl.pytorch.num_threads}) sets libtorch's intra-op
- * threads; inter-op threads are fixed at 1. Set {@code OMP_WAIT_POLICY=PASSIVE} in the environment (the
- * {@code ./align} launcher and the test runner do): spinning OpenMP threads slow everything else down.
+ * threads; inter-op threads are fixed at 1. OpenMP's wait policy comes from the environment: the
+ * {@code ./align} launcher lets workers spin briefly ({@code GOMP_SPINCOUNT=10000}), the test runner sets
+ * {@code OMP_WAIT_POLICY=PASSIVE}.
  */
 public final class Engines {
     private static volatile Engine engine;

@@ -42,8 +42,8 @@ public final class Generator {
     /**
      * Whether each {@code generate} call runs its products on packed copies of the weights
      * ({@link DecoderLM#packWeights}; default true): oneDNN layouts, and for llama-family models one
-     * TorchScript call per decoding step ({@link DecoderLM#decodeStep}) — together ~2.4× faster decoding
-     * at batch 8 and ~1.8× at batch 1 —
+     * TorchScript call per decoding step ({@link DecoderLM#decodeStep}) — together ~2.1× faster decoding
+     * at batch 8 and ~1.6× at batch 1 —
      * for one extra copy of the linear weights held during the call.
      */
     public Generator setPackWeights(boolean pack) {
