@@ -34,15 +34,24 @@ public final class LogProbs {
     }
 
     /**
-     * The model's per-token log-probs for a batch: [B, T], zero where no label counts.
+     * The model's per-token log-probs for a batch: [B, T], zero where no label counts. Inside a
+     * {@code GradientCollector} they carry the graph (whole logits, log-softmax, gather); outside one —
+     * scoring — the head runs in row chunks ({@link #headObjective}), so no [B, T, V] logits are held (at
+     * a 150k vocabulary, 2,048 tokens of logits are 1.2 GB). Both give the same numbers up to float
+     * rounding ({@code HeadObjectiveTest}).
      *
      * @param t the batch's tensors
      */
     public static NDArray forBatch(DecoderLM model, TokenBatch.Tensors4 t) {
-        try (NDArray hidden = model.hidden(t.ids(), t.positions(), t.mask(), null); // [B,T,H]
-                NDArray logits = model.logits(hidden); // [B,T,V]
-                NDArray lp = tokenLogProbs(logits, t.labels())) {
-            return lp.mul(t.weights()); // [B,T]
+        try (NDArray hidden = model.hidden(t.ids(), t.positions(), t.mask(), null)) { // [B,T,H]
+            if (!JniUtils.isGradMode()) {
+                HeadObjective o = headObjective(model, hidden, t.labels(), t.weights());
+                return o.logps().mul(t.weights()); // [B,T]
+            }
+            try (NDArray logits = model.logits(hidden); // [B,T,V]
+                    NDArray lp = tokenLogProbs(logits, t.labels())) {
+                return lp.mul(t.weights()); // [B,T]
+            }
         }
     }
 
