@@ -688,8 +688,9 @@ public final class DecoderLM implements AutoCloseable {
      * of about {@code rows} rows, until the returned handle is closed, into oneDNN's blocked layout: at
      * 2–32 rows the packed products run 1.5–2.5× faster than MKL's small-M sgemm, and at one row they
      * stream the weight on both cores where MKL's sgemv uses one (docs/performance.md, "Generation"). The
-     * copies double the memory of those weights while they live and are stale once the weights change, so: inference only (inside a {@code GradientCollector} the plain weights are
-     * used), and no optimizer step while the handle is open — {@link dev.align.core.generate.Generator}
+     * copies double the memory of those weights while they live and are stale once the weights change,
+     * so: inference only (inside a {@code GradientCollector} the plain weights are used), and no
+     * optimizer step while the handle is open — {@link dev.align.core.generate.Generator}
      * packs per {@code generate} call. Adapters (LoRA) still apply on top of the packed base product.
      *
      * @param rows the expected rows per product (the decoding batch)

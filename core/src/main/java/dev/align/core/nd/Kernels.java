@@ -351,9 +351,11 @@ public final class Kernels {
      */
     public static NDList headLogProbs(NDArray h, NDArray w, NDArray labels, NDArray coef, long chunk,
             boolean gradH, boolean gradW) {
+        // Through callList, not run: run's results are inference tensors, which autograd refuses to save,
+        // and the caller's surrogate saves the gradients for backward.
         try (NDArray options = h.getManager().create(new long[] {chunk, gradH ? 1 : 0, gradW ? 1 : 0})) {
-            return callList("head_logprobs", h, w, labels, coef, options); // outside inference mode: the
-        } // gradients are saved for backward by the caller's surrogate
+            return callList("head_logprobs", h, w, labels, coef, options);
+        }
     }
 
     /**

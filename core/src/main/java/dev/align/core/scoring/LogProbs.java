@@ -2,7 +2,6 @@ package dev.align.core.scoring;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.align.core.data.TokenBatch;
 import dev.align.core.model.DecoderLM;
