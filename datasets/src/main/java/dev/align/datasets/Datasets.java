@@ -126,6 +126,23 @@ public final class Datasets {
         return eos != null ? eos : 0;
     }
 
+    /**
+     * {@link #load(Path, DataSettings, Tokenizer)}, then {@link #requireKind}: the file must hold one of
+     * {@code kinds} (closed again when it does not).
+     *
+     * @param command what needs the data, for the message
+     */
+    public static TokenizedDataset load(Path file, DataSettings settings, Tokenizer tok, String command,
+            Format.Kind... kinds) {
+        TokenizedDataset ds = load(file, settings, tok);
+        try {
+            return requireKind(ds, command, kinds);
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+    }
+
     /** Fails, naming the file and the formats that would do, unless {@code ds} is of one of {@code kinds}. */
     public static TokenizedDataset requireKind(TokenizedDataset ds, String command, Format.Kind... kinds) {
         for (Format.Kind k : kinds) {

@@ -64,6 +64,15 @@ public final class TokenizedDataset implements AutoCloseable {
         return store.longest(i);
     }
 
+    /** The longest sequence of any example (0 when empty). */
+    public int longest() {
+        int longest = 0;
+        for (int i = 0; i < size(); i++) {
+            longest = Math.max(longest, length(i));
+        }
+        return longest;
+    }
+
     /** All of example i's tokens (a preference pair's two sequences, a group's K). */
     public int tokens(int i) {
         return store.totalTokens(i);

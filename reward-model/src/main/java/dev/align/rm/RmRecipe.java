@@ -317,20 +317,13 @@ public final class RmRecipe {
     }
 
     private static void setAttention(DecoderLM model, TrainingArgs a) {
-        model.setAttention("eager".equals(a.attnImplementation()) ? DecoderLM.AttentionImpl.EAGER
-                : DecoderLM.AttentionImpl.SDPA);
+        model.setAttention(a.attention());
     }
 
     private static TokenizedDataset load(String file, DataSettings d, Tokenizer tok, String key, List<Path> files) {
         Path p = Path.of(file);
         files.add(p);
-        TokenizedDataset ds = Datasets.load(p, d, tok);
-        try {
-            return Datasets.requireKind(ds, "align rm (" + key + ")", Format.Kind.RANKING, Format.Kind.PREFERENCE);
-        } catch (RuntimeException e) {
-            ds.close();
-            throw e;
-        }
+        return Datasets.load(p, d, tok, "align rm (" + key + ")", Format.Kind.RANKING, Format.Kind.PREFERENCE);
     }
 
     /** Sequences longer than the model's positions would fail inside the forward: say so up front. */
@@ -339,10 +332,7 @@ public final class RmRecipe {
             return;
         }
         int max = model.config().maxPositions();
-        int longest = 0;
-        for (int i = 0; i < ds.size(); i++) {
-            longest = Math.max(longest, ds.length(i));
-        }
+        int longest = ds.longest();
         if (max > 0 && longest > max) {
             throw new BadInputException(key + ": " + ds.report().file() + ": the longest sequence has " + longest
                     + " tokens, more than the model's max_position_embeddings " + max + " (set max_length)");

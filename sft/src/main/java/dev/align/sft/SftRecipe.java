@@ -224,18 +224,11 @@ public final class SftRecipe implements AutoCloseable {
             model = src.hasWeights() ? DecoderLM.load(src.dir(), root) : DecoderLM.init(mc, args.seed(), root);
             model.setTrainable(!args.evalOnly());
         }
-        model.setAttention(args.attnImplementation().equals("eager") ? DecoderLM.AttentionImpl.EAGER
-                : DecoderLM.AttentionImpl.SDPA);
+        model.setAttention(args.attention());
     }
 
     private TokenizedDataset loadData(Path file) {
-        TokenizedDataset ds = Datasets.load(file, data, tok);
-        try {
-            return Datasets.requireKind(ds, mode.command(), Format.Kind.SFT);
-        } catch (RuntimeException e) {
-            ds.close();
-            throw e;
-        }
+        return Datasets.load(file, data, tok, mode.command(), Format.Kind.SFT);
     }
 
     private void checkLengths(ModelConfig c) {
@@ -247,10 +240,7 @@ public final class SftRecipe implements AutoCloseable {
             if (ds == null) {
                 continue;
             }
-            int longest = 0;
-            for (int i = 0; i < ds.size(); i++) {
-                longest = Math.max(longest, ds.length(i));
-            }
+            int longest = ds.longest();
             if (longest > c.maxPositions()) {
                 throw new BadInputException(ds.report().file() + ": the longest sequence has " + longest
                         + " tokens, more than the model's max_position_embeddings " + c.maxPositions()

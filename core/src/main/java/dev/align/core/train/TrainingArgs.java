@@ -1,6 +1,7 @@
 package dev.align.core.train;
 
 import dev.align.core.BadInputException;
+import dev.align.core.model.DecoderLM;
 import java.util.List;
 
 /**
@@ -120,6 +121,11 @@ public record TrainingArgs(
                 "must be sdpa or eager");
         LrSchedule.of(lrSchedulerType, 1.0, 0, 1); // throws on an unknown name
         return this;
+    }
+
+    /** The attention implementation {@code attn_implementation} names: sdpa (the default) or eager. */
+    public DecoderLM.AttentionImpl attention() {
+        return "eager".equals(attnImplementation) ? DecoderLM.AttentionImpl.EAGER : DecoderLM.AttentionImpl.SDPA;
     }
 
     /** Warm-up steps for a run of {@code totalSteps} optimizer steps. */

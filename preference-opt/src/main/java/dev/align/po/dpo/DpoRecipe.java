@@ -183,7 +183,7 @@ public final class DpoRecipe implements AutoCloseable {
                         + pc.vocabSize() + " tokens)");
             }
             refModel = DecoderLM.load(refDir, root); // parameters never require gradients
-            setAttention(refModel);
+            refModel.setAttention(args.attention());
         }
         if (dpo.precomputeRefLogProbs() && refModel != null) {
             precompute(new Reference.FromModel(refModel, false), refDir);
@@ -195,7 +195,7 @@ public final class DpoRecipe implements AutoCloseable {
         if (args.lora() && !args.evalOnly()) {
             policy = DecoderLM.load(modelDir, root);
             policy.setTrainable(false);
-            setAttention(policy);
+            policy.setAttention(args.attention());
             if (dpo.precomputeRefLogProbs() && useAdaptersOff) {
                 precompute(new Reference.FromModel(policy, false), modelDir); // before any adapter exists
             }
@@ -206,7 +206,7 @@ public final class DpoRecipe implements AutoCloseable {
         } else {
             policy = DecoderLM.load(checkpoint != null ? checkpoint : modelDir, root);
             policy.setTrainable(!args.evalOnly());
-            setAttention(policy);
+            policy.setAttention(args.attention());
         }
         if (!dpo.precomputeRefLogProbs() && !loss.referenceFree()) {
             Reference r = useAdaptersOff ? new Reference.FromModel(policy, true) : new Reference.FromModel(refModel, false);
@@ -227,13 +227,7 @@ public final class DpoRecipe implements AutoCloseable {
     }
 
     private TokenizedDataset loadData(Path file) {
-        TokenizedDataset ds = Datasets.load(file, data, tok);
-        try {
-            return Datasets.requireKind(ds, "dpo", Format.Kind.PREFERENCE);
-        } catch (RuntimeException e) {
-            ds.close();
-            throw e;
-        }
+        return Datasets.load(file, data, tok, "dpo", Format.Kind.PREFERENCE);
     }
 
     private static void checkLengths(ModelConfig c, TokenizedDataset... sets) {
@@ -241,20 +235,13 @@ public final class DpoRecipe implements AutoCloseable {
             if (ds == null) {
                 continue;
             }
-            int longest = 0;
-            for (int i = 0; i < ds.size(); i++) {
-                longest = Math.max(longest, ds.length(i));
-            }
+            int longest = ds.longest();
             if (longest > c.maxPositions()) {
                 throw new BadInputException(ds.report().file() + ": the longest sequence has " + longest
                         + " tokens, more than the model's max_position_embeddings " + c.maxPositions()
                         + " (set max_length)");
             }
         }
-    }
-
-    private void setAttention(DecoderLM m) {
-        m.setAttention(args.attnImplementation().equals("eager") ? DecoderLM.AttentionImpl.EAGER : DecoderLM.AttentionImpl.SDPA);
     }
 
     // ---------------------------------------------------------------- train

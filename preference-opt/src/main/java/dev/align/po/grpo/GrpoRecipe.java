@@ -132,14 +132,14 @@ public final class GrpoRecipe {
             try (Rewarder rewarder = Rewarder.load(funcs, r, g.localRolloutForwardBatchSize(), root)) {
                 if (a.evalOnly()) {
                     try (DecoderLM model = DecoderLM.load(modelDir, root)) {
-                        model.setAttention(RunFiles.attention(a));
+                        model.setAttention(a.attention());
                         Map<String, Double> m = Evaluation.greedy(model, tok, eval, gen, rewarder, a.evalBatchSize(), padId);
                         Metrics.writeEvalFile(out, m);
                         return new Result(out, 0, m);
                     }
                 }
                 try (Policy policy = Policy.load(a, modelDir, ckpt, g.beta() != 0, root)) {
-                    policy.setAttention(RunFiles.attention(a));
+                    policy.setAttention(a.attention());
                     Trained t = train(a, g, policy, tok, train, eval, gen, rewarder, ckpt, padId, out, root);
                     // ---- final save
                     policy.save(out, tok, a.mergeLora());

@@ -157,7 +157,7 @@ public final class PpoRecipe {
             try (Rewarder rewarder = Rewarder.load(funcs, r, p.localRolloutForwardBatchSize(), root)) {
                 if (a.evalOnly()) {
                     try (DecoderLM model = DecoderLM.load(modelDir, root)) {
-                        model.setAttention(RunFiles.attention(a));
+                        model.setAttention(a.attention());
                         Map<String, Double> m = Evaluation.greedy(model, tok, eval, gen, rewarder, a.evalBatchSize(), padId);
                         Metrics.writeEvalFile(out, m);
                         return new Result(out, 0, m);
@@ -165,8 +165,8 @@ public final class PpoRecipe {
                 }
                 try (Policy policy = Policy.load(a, modelDir, ckpt, true, root);
                         ValueModel critic = ValueModel.load(criticStart, ckpt, policy.model().config().vocabSize(), root)) {
-                    policy.setAttention(RunFiles.attention(a));
-                    critic.model().setAttention(RunFiles.attention(a));
+                    policy.setAttention(a.attention());
+                    critic.model().setAttention(a.attention());
                     Trained t = train(a, p, policy, critic, tok, train, eval, gen, rewarder, ckpt, padId, out, root);
                     // ---- final save: the policy where TRL puts it, the critic beside it
                     policy.save(out, tok, a.mergeLora());

@@ -1,9 +1,7 @@
 package dev.align.po.rollout;
 
 import dev.align.core.BadInputException;
-import dev.align.core.model.DecoderLM;
 import dev.align.core.tokenizer.Tokenizer;
-import dev.align.core.train.TrainingArgs;
 import dev.align.datasets.DataSettings;
 import dev.align.datasets.Datasets;
 import dev.align.datasets.TokenizedDataset;
@@ -26,17 +24,12 @@ public final class RunFiles {
             List<Path> files) {
         Path p = Path.of(file);
         files.add(p);
-        TokenizedDataset ds = Datasets.load(p, d, tok);
-        try {
-            Datasets.requireKind(ds, command + " (" + key + ")", Format.Kind.PROMPT);
-            if (ds.size() == 0) {
-                throw new BadInputException(key + ": " + p + ": no prompts");
-            }
-            return ds;
-        } catch (RuntimeException e) {
+        TokenizedDataset ds = Datasets.load(p, d, tok, command + " (" + key + ")", Format.Kind.PROMPT);
+        if (ds.size() == 0) {
             ds.close();
-            throw e;
+            throw new BadInputException(key + ": " + p + ": no prompts");
         }
+        return ds;
     }
 
     /** Prompts that with {@code maxNew} new tokens would not fit the model's positions fail up front. */
@@ -44,20 +37,12 @@ public final class RunFiles {
         if (ds == null || maxPositions <= 0) {
             return;
         }
-        int longest = 0;
-        for (int i = 0; i < ds.size(); i++) {
-            longest = Math.max(longest, ds.length(i));
-        }
+        int longest = ds.longest();
         if (longest + maxNew > maxPositions) {
             throw new BadInputException(key + ": " + ds.report().file() + ": the longest prompt has " + longest
                     + " tokens; with " + maxNew + " new tokens that exceeds the model's max_position_embeddings "
                     + maxPositions + " (set max_length to truncate prompts, or generate fewer tokens)");
         }
-    }
-
-    /** sdpa or eager, as {@code attn_implementation} says. */
-    public static DecoderLM.AttentionImpl attention(TrainingArgs a) {
-        return "eager".equals(a.attnImplementation()) ? DecoderLM.AttentionImpl.EAGER : DecoderLM.AttentionImpl.SDPA;
     }
 
     /** {@code eval_} + each key. */
