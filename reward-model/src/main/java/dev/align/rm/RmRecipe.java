@@ -244,7 +244,7 @@ public final class RmRecipe {
                     metrics.step(step, epoch, loss, gradNorm, lr, tokens, Map.of("accuracy", m.get("accuracy"),
                             "margin", m.get("margin"), "mean_reward", m.get("mean_reward"),
                             "min_reward", m.get("min_reward"), "max_reward", m.get("max_reward")));
-                    if (eval != null && a.evalSteps() > 0 && step % a.evalSteps() == 0 && step != total) {
+                    if (eval != null && a.evalDue(step) && step != total) {
                         setTraining(lora, false);
                         metrics.log(step, epoch, prefixed(evaluate(model, eval, a.evalBatchSize(), padId, r.center(), root)));
                         setTraining(lora, true);

@@ -324,7 +324,7 @@ public final class SftRecipe implements AutoCloseable {
                     epoch = loader.epoch() + (double) loader.offset() / perEpoch;
                     metrics.step(step, epoch, loss, gradNorm, lr, tokens, Map.of("mean_token_accuracy", correct / labelled));
                     boolean last = step == total;
-                    if (evalSet != null && (last || (args.evalSteps() > 0 && step % args.evalSteps() == 0))) {
+                    if (evalSet != null && (last || args.evalDue(step))) {
                         evalMetrics = evaluate(evalSet);
                         metrics.log(step, epoch, prefixed(evalMetrics));
                     }

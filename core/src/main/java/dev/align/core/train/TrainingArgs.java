@@ -128,6 +128,11 @@ public record TrainingArgs(
         return "eager".equals(attnImplementation) ? DecoderLM.AttentionImpl.EAGER : DecoderLM.AttentionImpl.SDPA;
     }
 
+    /** Whether {@code eval_steps} asks for an evaluation after optimizer step {@code step}. */
+    public boolean evalDue(long step) {
+        return evalSteps > 0 && step % evalSteps == 0;
+    }
+
     /** Warm-up steps for a run of {@code totalSteps} optimizer steps. */
     public long warmupFor(long totalSteps) {
         return warmupSteps > 0 ? warmupSteps : (long) Math.ceil(totalSteps * warmupRatio);

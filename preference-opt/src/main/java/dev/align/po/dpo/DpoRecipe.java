@@ -317,7 +317,7 @@ public final class DpoRecipe implements AutoCloseable {
                     extra.remove("loss");
                     metrics.step(step, epoch, stepLoss, gradNorm, lr, tokens, extra);
                     boolean last = step == total;
-                    if (evalSet != null && (last || (args.evalSteps() > 0 && step % args.evalSteps() == 0))) {
+                    if (evalSet != null && (last || args.evalDue(step))) {
                         evalMetrics = evaluate(evalSet, evalRef);
                         metrics.log(step, epoch, prefixed(evalMetrics));
                     }

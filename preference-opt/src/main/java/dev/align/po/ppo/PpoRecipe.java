@@ -330,7 +330,7 @@ public final class PpoRecipe {
                     m.put("time/scoring_s", seconds(t1, t2));
                     m.put("time/update_s", seconds(t2, t3));
                     metrics.step(step, epoch, st.meanLoss(), gradNorm, lr, tokens, m);
-                    if (eval != null && a.evalSteps() > 0 && step % a.evalSteps() == 0 && step != total) {
+                    if (eval != null && a.evalDue(step) && step != total) {
                         metrics.log(step, epoch, RunFiles.prefixed(Evaluation.greedy(model, tok, eval, gen, rewarder,
                                 a.evalBatchSize(), padId)));
                     }
