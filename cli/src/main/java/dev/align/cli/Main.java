@@ -2,6 +2,7 @@ package dev.align.cli;
 
 import dev.align.core.AlignException;
 import dev.align.core.BadInputException;
+import dev.align.core.nd.NativeHeap;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -42,6 +43,10 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         quietLogging();
+        String slack = System.getProperty("align.trim.slack"); // the launcher's, with glibc's malloc
+        if (slack != null && !slack.equals("off")) { // docs/performance.md, "Memory"
+            NativeHeap.trimAbove(Double.parseDouble(slack), 50); // a daemon thread, for the whole run
+        }
         System.exit(run(args));
     }
 

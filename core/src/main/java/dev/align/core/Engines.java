@@ -11,8 +11,8 @@ import ai.djl.pytorch.jni.JniUtils;
  *
  * <p>Threads: {@code ALIGN_THREADS} (or {@code -Dai.djl.pytorch.num_threads}) sets libtorch's intra-op
  * threads; inter-op threads are fixed at 1. OpenMP's wait policy comes from the environment: the
- * {@code ./align} launcher lets workers spin briefly ({@code GOMP_SPINCOUNT=10000}), the test runner sets
- * {@code OMP_WAIT_POLICY=PASSIVE}.
+ * {@code ./align} launcher leaves libgomp's default (workers spin 300,000 rounds before they sleep), the
+ * test runner sets {@code OMP_WAIT_POLICY=PASSIVE}.
  */
 public final class Engines {
     private static volatile Engine engine;
