@@ -58,14 +58,14 @@ class NativeHeapTest {
     void trimmerTrimsOnlyWhenTheResidentSetGrowsPastItsBound() throws InterruptedException {
         assumeTrue(NativeHeap.residentPages() > 0, "needs Linux's /proc");
         assumeTrue(!NativeHeap.trim().isEmpty(), "needs glibc and the JVM's System.trim_native_heap");
-        try (NDManager m = Engines.newManager(); NativeHeap.Trimmer t = NativeHeap.trimAbove(0.1, 10)) {
+        try (NDManager m = Engines.newManager(); NativeHeap.Trimmer t = NativeHeap.trimAbove(0.25, 10)) {
             awaitTrims(t, 1); // the first look trims: nothing measured yet
             Thread.sleep(300);
             assertEquals(1, t.trims(), "no growth, no trim");
-            long grow = NativeHeap.residentPages() * 4096 / 4; // 25% more, in bytes, as 4 MiB blocks
+            long target = NativeHeap.residentPages() * 3 / 2; // 50% more, past the 25% bound
             List<NDArray> blocks = new ArrayList<>();
-            for (long b = 0; b < grow; b += 4 * FLOATS) {
-                blocks.add(m.ones(new Shape(FLOATS)));
+            while (NativeHeap.residentPages() < target && blocks.size() < 1000) {
+                blocks.add(m.ones(new Shape(FLOATS))); // 4 MiB, written, so resident
             }
             awaitTrims(t, 2);
             t.close();
