@@ -17,9 +17,7 @@ final class ConfigHelp {
         StringBuilder sb = new StringBuilder("%n").append(title).append(":%n");
         for (Iterator<Map.Entry<String, JsonNode>> it = tree.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            JsonNode n = e.getValue();
-            String v = n.isNull() ? "(none)" : n.isObject() ? "{}" : n.isTextual() ? n.asText() : n.toString();
-            sb.append(String.format(Locale.ROOT, "  %-28s %s%%n", e.getKey(), v.replace("%", "%%")));
+            sb.append(String.format(Locale.ROOT, "  %-28s %s%%n", e.getKey(), show(e.getValue()).replace("%", "%%")));
         }
         return sb.toString();
     }
@@ -36,6 +34,7 @@ final class ConfigHelp {
         return sb.toString();
     }
 
+    /** A default as help shows it: (none) for null or an object of nulls, text unquoted, else JSON. */
     private static String show(JsonNode v) {
         if (v.isNull() || (v.isObject() && !v.elements().hasNext())) {
             return "(none)";

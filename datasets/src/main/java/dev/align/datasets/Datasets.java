@@ -143,6 +143,25 @@ public final class Datasets {
         }
     }
 
+    /**
+     * Fails, naming the key and the file, when an example of {@code ds} is longer than the model's
+     * {@code max_position_embeddings}: it would fail inside the forward, after the long work has started.
+     *
+     * @param ds the data, or null (passes)
+     * @param maxPositions the model's positions; 0 or less: no limit
+     * @param key the config key that named the file ({@code train_file}, {@code eval_file})
+     */
+    public static void requireFits(TokenizedDataset ds, int maxPositions, String key) {
+        if (ds == null || maxPositions <= 0) {
+            return;
+        }
+        int longest = ds.longest();
+        if (longest > maxPositions) {
+            throw new BadInputException(key + ": " + ds.report().file() + ": the longest sequence has " + longest
+                    + " tokens, more than the model's max_position_embeddings " + maxPositions + " (set max_length)");
+        }
+    }
+
     /** Fails, naming the file and the formats that would do, unless {@code ds} is of one of {@code kinds}. */
     public static TokenizedDataset requireKind(TokenizedDataset ds, String command, Format.Kind... kinds) {
         for (Format.Kind k : kinds) {

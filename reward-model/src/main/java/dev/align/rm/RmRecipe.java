@@ -36,7 +36,6 @@ import dev.align.rm.loss.RankingLoss;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -121,8 +120,8 @@ public final class RmRecipe {
                     LOG.warn("{} has no reward head: evaluating a freshly initialised one (seed {})", modelDir, a.seed());
                 }
                 try (DecoderLM model = RewardModels.load(modelDir, root, r.scoreInitStd(), a.seed())) {
-                    checkLengths(model, eval, "eval_file");
-                    setAttention(model, a);
+                    Datasets.requireFits(eval, model.config().maxPositions(), "eval_file");
+                    model.setAttention(a.attention());
                     Map<String, Double> m = evaluate(model, eval, a.evalBatchSize(), padId, r.center(), root);
                     Metrics.writeEvalFile(out, m);
                     return new Result(out, 0, m);
@@ -133,9 +132,9 @@ public final class RmRecipe {
                     : RewardModels.load(modelDir, root, r.scoreInitStd(), a.seed());
             LoraAdapters lora = null;
             try {
-                checkLengths(model, train, "train_file");
-                checkLengths(model, eval, "eval_file");
-                setAttention(model, a);
+                Datasets.requireFits(train, model.config().maxPositions(), "train_file");
+                Datasets.requireFits(eval, model.config().maxPositions(), "eval_file");
+                model.setAttention(a.attention());
                 RewardModels.ensurePadId(model, padId);
                 List<DecoderLM.Param> trainable;
                 if (a.lora()) {
@@ -246,7 +245,7 @@ public final class RmRecipe {
                             "min_reward", m.get("min_reward"), "max_reward", m.get("max_reward")));
                     if (eval != null && a.evalDue(step) && step != total) {
                         setTraining(lora, false);
-                        metrics.log(step, epoch, prefixed(evaluate(model, eval, a.evalBatchSize(), padId, r.center(), root)));
+                        metrics.logEval(step, epoch, evaluate(model, eval, a.evalBatchSize(), padId, r.center(), root));
                         setTraining(lora, true);
                     }
                     if (checkpointer.due(step, step == total)) {
@@ -260,7 +259,7 @@ public final class RmRecipe {
                 Map<String, Double> last = Map.of();
                 if (eval != null) {
                     last = evaluate(model, eval, a.evalBatchSize(), padId, r.center(), root);
-                    metrics.log(total, (double) total / stepsPerEpoch, prefixed(last));
+                    metrics.logEval(total, (double) total / stepsPerEpoch, last);
                 }
                 return new Trained(total, last);
             }
@@ -304,39 +303,16 @@ public final class RmRecipe {
         return stats.metrics();
     }
 
-    private static Map<String, Double> prefixed(Map<String, Double> m) {
-        Map<String, Double> p = new LinkedHashMap<>();
-        m.forEach((k, v) -> p.put("eval_" + k, v));
-        return p;
-    }
-
     private static void setTraining(LoraAdapters lora, boolean on) {
         if (lora != null) {
             lora.setTraining(on);
         }
     }
 
-    private static void setAttention(DecoderLM model, TrainingArgs a) {
-        model.setAttention(a.attention());
-    }
-
     private static TokenizedDataset load(String file, DataSettings d, Tokenizer tok, String key, List<Path> files) {
         Path p = Path.of(file);
         files.add(p);
         return Datasets.load(p, d, tok, "align rm (" + key + ")", Format.Kind.RANKING, Format.Kind.PREFERENCE);
-    }
-
-    /** Sequences longer than the model's positions would fail inside the forward: say so up front. */
-    private static void checkLengths(DecoderLM model, TokenizedDataset ds, String key) {
-        if (ds == null) {
-            return;
-        }
-        int max = model.config().maxPositions();
-        int longest = ds.longest();
-        if (max > 0 && longest > max) {
-            throw new BadInputException(key + ": " + ds.report().file() + ": the longest sequence has " + longest
-                    + " tokens, more than the model's max_position_embeddings " + max + " (set max_length)");
-        }
     }
 
 }

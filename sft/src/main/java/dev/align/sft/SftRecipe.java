@@ -236,17 +236,8 @@ public final class SftRecipe implements AutoCloseable {
             throw new BadInputException("max_length: " + data.maxLength() + " (the packed row length) is more than the"
                     + " model's max_position_embeddings " + c.maxPositions());
         }
-        for (TokenizedDataset ds : new TokenizedDataset[] {trainSet, evalSet}) {
-            if (ds == null) {
-                continue;
-            }
-            int longest = ds.longest();
-            if (longest > c.maxPositions()) {
-                throw new BadInputException(ds.report().file() + ": the longest sequence has " + longest
-                        + " tokens, more than the model's max_position_embeddings " + c.maxPositions()
-                        + " (set max_length)");
-            }
-        }
+        Datasets.requireFits(trainSet, c.maxPositions(), "train_file");
+        Datasets.requireFits(evalSet, c.maxPositions(), "eval_file");
     }
 
     // ---------------------------------------------------------------- train
@@ -326,7 +317,7 @@ public final class SftRecipe implements AutoCloseable {
                     boolean last = step == total;
                     if (evalSet != null && (last || args.evalDue(step))) {
                         evalMetrics = evaluate(evalSet);
-                        metrics.log(step, epoch, prefixed(evalMetrics));
+                        metrics.logEval(step, epoch, evalMetrics);
                     }
                     if (checkpointer.due(step, last)) {
                         TrainingState now = new TrainingState(step, epoch, optimizer.updates(),
@@ -358,12 +349,6 @@ public final class SftRecipe implements AutoCloseable {
         }
         long perEpoch = Math.max(1, batchesPerEpoch / a.gradientAccumulationSteps());
         return Math.max(1, (long) Math.ceil(a.epochs() * perEpoch));
-    }
-
-    private static Map<String, Double> prefixed(Map<String, Double> m) {
-        Map<String, Double> o = new LinkedHashMap<>();
-        m.forEach((k, v) -> o.put("eval_" + k, v));
-        return o;
     }
 
     private Checkpointer.ModelWriter modelWriter() {

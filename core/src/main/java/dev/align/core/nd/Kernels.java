@@ -49,10 +49,10 @@ public final class Kernels {
             "    return ops.mkldnn._linear_pointwise(x, w, None, \"none\", annotate(List[Optional[number]], []), \"\")",
             "  def packed_linear_b(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
             "    return ops.mkldnn._linear_pointwise(x, w, b, \"none\", annotate(List[Optional[number]], []), \"\")",
-            "  def lin(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
+            "  def lin(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:", // an empty b: no bias
             "    if torch.numel(b) > 0:",
-            "      return ops.mkldnn._linear_pointwise(x, w, b, \"none\", annotate(List[Optional[number]], []), \"\")",
-            "    return ops.mkldnn._linear_pointwise(x, w, None, \"none\", annotate(List[Optional[number]], []), \"\")",
+            "      return self.packed_linear_b(x, w, b)",
+            "    return self.packed_linear(x, w)",
             "  def rms(self: __torch__.Kernels, x: Tensor, w: Tensor, eps: float) -> Tensor:",
             "    v = torch.mean(torch.mul(x, x), [-1], True)",
             "    return torch.mul(torch.mul(x, torch.rsqrt(torch.add(v, eps))), w)",

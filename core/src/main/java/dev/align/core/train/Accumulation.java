@@ -57,19 +57,4 @@ public final class Accumulation {
     public static NDArray scale(NDArray loss, double factor) {
         return loss.mul(Tensors.scalar(loss.getManager(), (float) factor));
     }
-
-    /**
-     * A micro-batch's part of a token-mean negative log-likelihood: {@code −Σ logp / totalTokens}.
-     *
-     * @param tokenLogProbs [B, T], zero where no label counts ({@code LogProbs.forBatch})
-     * @param totalTokens labelled tokens of the whole step ({@link #labelTokens})
-     * @return 0-dim
-     */
-    public static NDArray tokenMeanNll(NDArray tokenLogProbs, long totalTokens) {
-        if (totalTokens <= 0) {
-            throw new IllegalArgumentException("no labelled tokens in the batch");
-        }
-        NDArray sum = tokenLogProbs.sum(); // 0-dim
-        return sum.mul(Tensors.scalar(sum.getManager(), -1f / totalTokens));
-    }
 }

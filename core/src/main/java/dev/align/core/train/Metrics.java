@@ -146,6 +146,13 @@ public final class Metrics implements AutoCloseable {
         }
     }
 
+    /** {@link #log} of evaluation metrics, each key prefixed {@code eval_} as transformers does. */
+    public void logEval(long step, double epoch, Map<String, Double> metrics) {
+        Map<String, Double> p = new java.util.LinkedHashMap<>();
+        metrics.forEach((k, v) -> p.put("eval_" + k, v));
+        log(step, epoch, p);
+    }
+
     /** Writes a line now with {@code values} (evaluation metrics, e.g. {@code eval_loss}). */
     public void log(long step, double epoch, Map<String, Double> values) {
         ObjectNode n = JSON.createObjectNode();

@@ -115,8 +115,8 @@ final class TrainTesting {
     static double microStep(DecoderLM model, NDManager m, TokenBatch batch, long totalTokens, float lossMultiplier) {
         try (NDScope scope = new NDScope(); GradientCollector gc = Engines.init().newGradientCollector()) {
             TokenBatch.Tensors4 t = batch.toTensors(m, model.config().slidingWindow());
-            NDArray lp = LogProbs.forBatch(model, t); // [B,T]
-            NDArray loss = Accumulation.tokenMeanNll(lp, totalTokens); // 0-dim
+            NDArray lp = LogProbs.forBatch(model, t); // [B,T], through the whole logits: the plain path
+            NDArray loss = lp.sum().mul(Tensors.scalar(m, -1f / totalTokens)); // 0-dim, this micro-batch's part
             if (lossMultiplier != 1f) {
                 loss = loss.mul(Tensors.scalar(m, lossMultiplier));
             }

@@ -42,7 +42,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -171,7 +170,8 @@ public final class DpoRecipe implements AutoCloseable {
         if (pc.head() != ModelConfig.Head.CAUSAL_LM) {
             throw new BadInputException("model: " + modelDir + " is a sequence-classification model; DPO needs a causal LM");
         }
-        checkLengths(pc, trainSet, evalSet);
+        Datasets.requireFits(trainSet, pc.maxPositions(), "train_file");
+        Datasets.requireFits(evalSet, pc.maxPositions(), "eval_file");
 
         boolean useAdaptersOff = !loss.referenceFree() && args.lora() && dpo.refModel() == null && !args.evalOnly();
         Path refDir = loss.referenceFree() || useAdaptersOff ? null
@@ -228,20 +228,6 @@ public final class DpoRecipe implements AutoCloseable {
 
     private TokenizedDataset loadData(Path file) {
         return Datasets.load(file, data, tok, "dpo", Format.Kind.PREFERENCE);
-    }
-
-    private static void checkLengths(ModelConfig c, TokenizedDataset... sets) {
-        for (TokenizedDataset ds : sets) {
-            if (ds == null) {
-                continue;
-            }
-            int longest = ds.longest();
-            if (longest > c.maxPositions()) {
-                throw new BadInputException(ds.report().file() + ": the longest sequence has " + longest
-                        + " tokens, more than the model's max_position_embeddings " + c.maxPositions()
-                        + " (set max_length)");
-            }
-        }
     }
 
     // ---------------------------------------------------------------- train
@@ -319,7 +305,7 @@ public final class DpoRecipe implements AutoCloseable {
                     boolean last = step == total;
                     if (evalSet != null && (last || args.evalDue(step))) {
                         evalMetrics = evaluate(evalSet, evalRef);
-                        metrics.log(step, epoch, prefixed(evalMetrics));
+                        metrics.logEval(step, epoch, evalMetrics);
                     }
                     if (checkpointer.due(step, last)) {
                         TrainingState now = new TrainingState(step, epoch, optimizer.updates(),
@@ -371,12 +357,6 @@ public final class DpoRecipe implements AutoCloseable {
         for (int i = 0; i < rows.length; i++) {
             out[i] = rows[i][0];
         }
-        return out;
-    }
-
-    private static Map<String, Double> prefixed(Map<String, Double> m) {
-        Map<String, Double> out = new LinkedHashMap<>();
-        m.forEach((k, v) -> out.put("eval_" + k, v));
         return out;
     }
 

@@ -290,8 +290,8 @@ public final class GrpoRecipe {
                     m.put("time/update_s", seconds(t2, t3));
                     metrics.step(step, epoch, u.meanLoss(), gradNorm, lr, tokens, m);
                     if (eval != null && a.evalDue(step) && step != total) {
-                        metrics.log(step, epoch, RunFiles.prefixed(Evaluation.greedy(model, tok, eval, gen, rewarder,
-                                a.evalBatchSize(), padId)));
+                        metrics.logEval(step, epoch, Evaluation.greedy(model, tok, eval, gen, rewarder,
+                                a.evalBatchSize(), padId));
                     }
                     if (checkpointer.due(step, step == total)) {
                         TrainingState now = new TrainingState(step, epoch, optimizer.updates(),
@@ -303,7 +303,7 @@ public final class GrpoRecipe {
                 Map<String, Double> last = Map.of();
                 if (eval != null) {
                     last = Evaluation.greedy(model, tok, eval, gen, rewarder, a.evalBatchSize(), padId);
-                    metrics.log(total, (double) total / stepsPerEpoch, RunFiles.prefixed(last));
+                    metrics.logEval(total, (double) total / stepsPerEpoch, last);
                 }
                 return new Trained(total, last);
             }

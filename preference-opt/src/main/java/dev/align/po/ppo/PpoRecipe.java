@@ -331,8 +331,8 @@ public final class PpoRecipe {
                     m.put("time/update_s", seconds(t2, t3));
                     metrics.step(step, epoch, st.meanLoss(), gradNorm, lr, tokens, m);
                     if (eval != null && a.evalDue(step) && step != total) {
-                        metrics.log(step, epoch, RunFiles.prefixed(Evaluation.greedy(model, tok, eval, gen, rewarder,
-                                a.evalBatchSize(), padId)));
+                        metrics.logEval(step, epoch, Evaluation.greedy(model, tok, eval, gen, rewarder,
+                                a.evalBatchSize(), padId));
                     }
                     if (checkpointer.due(step, step == total)) {
                         ObjectNode x = JSON.createObjectNode().put("kl_coef", kl.value());
@@ -345,7 +345,7 @@ public final class PpoRecipe {
                 Map<String, Double> last = Map.of();
                 if (eval != null) {
                     last = Evaluation.greedy(model, tok, eval, gen, rewarder, a.evalBatchSize(), padId);
-                    metrics.log(total, (double) total / stepsPerEpoch, RunFiles.prefixed(last));
+                    metrics.logEval(total, (double) total / stepsPerEpoch, last);
                 }
                 return new Trained(total, last);
             }

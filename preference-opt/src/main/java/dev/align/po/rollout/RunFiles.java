@@ -7,9 +7,7 @@ import dev.align.datasets.Datasets;
 import dev.align.datasets.TokenizedDataset;
 import dev.align.datasets.format.Format;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The run plumbing PPO and GRPO share: prompt data loading and checks, the attention setting, metric
@@ -43,12 +41,5 @@ public final class RunFiles {
                     + " tokens; with " + maxNew + " new tokens that exceeds the model's max_position_embeddings "
                     + maxPositions + " (set max_length to truncate prompts, or generate fewer tokens)");
         }
-    }
-
-    /** {@code eval_} + each key. */
-    public static Map<String, Double> prefixed(Map<String, Double> m) {
-        Map<String, Double> p = new LinkedHashMap<>();
-        m.forEach((k, v) -> p.put("eval_" + k, v));
-        return p;
     }
 }
