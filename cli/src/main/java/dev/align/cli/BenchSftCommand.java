@@ -14,6 +14,7 @@ import dev.align.core.Engines;
 import dev.align.core.bench.TrainBench;
 import dev.align.core.data.TokenBatch;
 import dev.align.core.model.DecoderLM;
+import dev.align.core.model.SegmentedBackward;
 import dev.align.core.model.ModelConfig;
 import dev.align.core.train.AdamW;
 import dev.align.core.train.GradClip;
@@ -135,6 +136,7 @@ final class BenchSftCommand implements Callable<Integer> {
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.init(cfg, seed, root);
                 AdamW opt = new AdamW(model.parameters(), AdamW.Options.DEFAULTS)) {
             model.setTrainable(true);
+            model.setSegmentedBackward(TrainBench.segmented());
             for (int s = 0; s < 1 + profileSteps; s++) {
                 if (s == 1) {
                     JniUtils.startProfile(false, true, false);
@@ -142,7 +144,7 @@ final class BenchSftCommand implements Callable<Integer> {
                 try (NDScope scope = new NDScope()) {
                     TokenBatch.Tensors4 t = tb.toTensors(root, 0);
                     try (GradientCollector gc = engine.newGradientCollector()) {
-                        gc.backward(TrainBench.sftLoss(model, t, labels));
+                        SegmentedBackward.backward(gc, TrainBench.sftLoss(model, t, labels));
                     }
                 }
                 GradClip.clipGlobalNorm(model.parameters(), 1.0);

@@ -12,6 +12,7 @@ import dev.align.core.config.Configs;
 import dev.align.core.lora.LoraAdapters;
 import dev.align.core.lora.LoraConfig;
 import dev.align.core.model.DecoderLM;
+import dev.align.core.model.SegmentedBackward;
 import dev.align.core.nd.Tensors;
 import dev.align.core.tokenizer.Tokenizer;
 import dev.align.core.train.Accumulation;
@@ -151,6 +152,7 @@ public final class RmRecipe {
                     model.setTrainable(true);
                     trainable = model.parameters();
                 }
+                model.setSegmentedBackward(true); // the step's backward is SegmentedBackward.backward
                 Trained t = train(a, r, model, lora, trainable, tok, train, eval, ckpt, padId, out, root);
                 // ---- final save
                 if (lora != null) {
@@ -225,7 +227,7 @@ public final class RmRecipe {
                         try (NDScope scope = new NDScope(); GradientCollector gc = engine.newGradientCollector()) {
                             NDArray rewards = Rewards.forward(model, b.batch(), root); // [R], each response once
                             NDArray l = Accumulation.scale(pairLoss(objective, rewards, b, root), share); // 0-dim
-                            gc.backward(l);
+                            SegmentedBackward.backward(gc, l);
                             loss += l.getFloat();
                             stats.add(b, rewards.toFloatArray());
                         }

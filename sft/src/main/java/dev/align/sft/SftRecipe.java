@@ -17,6 +17,7 @@ import dev.align.core.lora.LoraAdapters;
 import dev.align.core.lora.LoraConfig;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
+import dev.align.core.model.SegmentedBackward;
 import dev.align.core.tokenizer.Tokenizer;
 import dev.align.core.train.Accumulation;
 import dev.align.core.train.AdamW;
@@ -225,6 +226,7 @@ public final class SftRecipe implements AutoCloseable {
             model.setTrainable(!args.evalOnly());
         }
         model.setAttention(args.attention());
+        model.setSegmentedBackward(true); // the step's backward is SegmentedBackward.backward
     }
 
     private TokenizedDataset loadData(Path file) {
@@ -300,7 +302,7 @@ public final class SftRecipe implements AutoCloseable {
                             TokenBatch.Tensors4 t = b.toTensors(root, window);
                             SftForward.Output f = SftForward.run(model, t, labelled);
                             NDArray l = f.loss(); // 0-dim, this part of the mean
-                            gc.backward(l);
+                            SegmentedBackward.backward(gc, l);
                             loss += l.getFloat();
                             correct += f.correct().getFloat();
                         }

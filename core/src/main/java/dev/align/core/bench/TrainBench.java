@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.align.core.Engines;
 import dev.align.core.data.TokenBatch;
 import dev.align.core.model.DecoderLM;
+import dev.align.core.model.SegmentedBackward;
 import dev.align.core.model.ModelConfig;
 import dev.align.core.scoring.LogProbs;
 import dev.align.core.train.AdamW;
@@ -121,6 +122,15 @@ public final class TrainBench {
     }
 
     /**
+     * Whether the benchmark's training step runs segmented ({@link DecoderLM#setSegmentedBackward}), as
+     * the recipes do: yes unless {@code -Dalign.bench.segmented=false} (for comparing with the plain
+     * autograd step).
+     */
+    public static boolean segmented() {
+        return !"false".equals(System.getProperty("align.bench.segmented"));
+    }
+
+    /**
      * The timed step's loss: token-mean cross-entropy over every labelled position, as {@code align sft}
      * computes it (the head applied in row chunks, {@link LogProbs#tokenMeanNll}). Differentiable.
      *
@@ -149,6 +159,7 @@ public final class TrainBench {
         long labels = tb.labelCount();
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.init(cfg, seed, root)) {
             model.setTrainable(true);
+            model.setSegmentedBackward(segmented());
             String impl = System.getProperty("align.bench.attention");
             if (impl != null) { // for comparing the attention kernels: sdpa (default) or eager
                 model.setAttention(DecoderLM.AttentionImpl.valueOf(impl.toUpperCase(java.util.Locale.ROOT)));
@@ -162,7 +173,7 @@ public final class TrainBench {
                     try (NDScope scope = new NDScope()) {
                         TokenBatch.Tensors4 t = tb.toTensors(root, 0);
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            gc.backward(sftLoss(model, t, labels));
+                            SegmentedBackward.backward(gc, sftLoss(model, t, labels));
                         }
                     }
                     GradClip.clipGlobalNorm(model.parameters(), 1.0);

@@ -117,12 +117,22 @@ public final class Kernels {
             "    gw = torch.narrow(w, 0, 0, 0)",
             "    if grad_w:",
             "      gw = torch.zeros_like(w)",
+            "    dnn = n >= 128",  // oneDNN's blocked products (~1.3x MKL here) repay reordering W and W^T
+            "    wp = torch.narrow(w, 0, 0, 0)",
+            "    wtp = torch.narrow(w, 0, 0, 0)",
+            "    if dnn:",
+            "      wp = ops.mkldnn._reorder_linear_weight(torch.detach(w), min(chunk, n))",
+            "      if grad_h:",
+            "        wtp = ops.mkldnn._reorder_linear_weight(torch.t(torch.detach(w)), min(chunk, n))",
             "    s = 0",
             "    while s < n:",
             "      c = min(chunk, n - s)",
             "      hc = torch.narrow(h, 0, s, c)",
             "      lc = torch.unsqueeze(torch.narrow(labels, 0, s, c), 1)",
-            "      z = torch.mm(hc, torch.t(w))",
+            "      if dnn:",
+            "        z = self.packed_linear(hc, wp)",
+            "      else:",
+            "        z = torch.mm(hc, torch.t(w))",
             "      mx, ix = torch.max(z, 1, True)",
             "      zl = torch.gather(z, 1, lc)",
             "      torch.copy_(torch.narrow(hit, 0, s, c), torch.squeeze(torch.eq(ix, lc), 1))",
@@ -132,7 +142,9 @@ public final class Kernels {
             "      if grad_h or grad_w:",
             "        cc = torch.unsqueeze(torch.narrow(coef, 0, s, c), 1)",
             "        z = torch.scatter_add_(torch.mul_(z, torch.div(torch.neg(cc), sm)), 1, lc, cc)",
-            "        if grad_h:",
+            "        if grad_h and dnn:",
+            "          torch.copy_(torch.narrow(gh, 0, s, c), self.packed_linear(z, wtp))",
+            "        elif grad_h:",
             "          torch.copy_(torch.narrow(gh, 0, s, c), torch.mm(z, w))",
             "        if grad_w:",
             "          gw = torch.addmm_(gw, torch.t(z), hc)",
@@ -140,6 +152,30 @@ public final class Kernels {
             "    return [logp, hit, gh, gw]",
             "  def requires_grad(self: __torch__.Kernels, x: Tensor) -> bool:",
             "    return x.requires_grad",
+            "  def lin_fwd(self: __torch__.Kernels, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
+            "    x = torch.contiguous(torch.detach(x))",
+            "    rows = torch.numel(x) // torch.size(x, -1)",
+            "    return self.lin(x, ops.mkldnn._reorder_linear_weight(torch.detach(w), rows), torch.detach(b))",
+            "  def lin_bwd(self: __torch__.Kernels, g: Tensor, x: Tensor, w: Tensor, gw: Tensor, gb: Tensor,"
+                    + " flags: Tensor) -> List[Tensor]:",
+            "    g = torch.contiguous(torch.detach(g))",
+            "    g2 = torch.reshape(g, [-1, torch.size(g, -1)])",
+            "    x2 = torch.reshape(torch.detach(x), [-1, torch.size(x, -1)])",
+            "    wt = ops.mkldnn._reorder_linear_weight(torch.t(torch.detach(w)), torch.size(g2, 0))",
+            "    gx = self.packed_linear(g, wt)",
+            "    dw = gw",
+            "    if bool(flags[0] > 0):",
+            "      torch.addmm_(gw, torch.t(g2), x2)",
+            "    else:",
+            "      dw = torch.mm(torch.t(g2), x2)",
+            "    db = gb",
+            "    if bool(flags[1] > 0):",
+            "      s = torch.sum(g2, [0])",
+            "      if bool(flags[2] > 0):",
+            "        torch.add_(gb, s)",
+            "      else:",
+            "        db = s",
+            "    return [gx, dw, db]",
             "  def silu_mul(self: __torch__.Kernels, g: Tensor, u: Tensor) -> Tensor:",
             "    return torch.mul(torch.silu(g), u)",
             "  def silu(self: __torch__.Kernels, g: Tensor) -> Tensor:",
@@ -426,6 +462,65 @@ public final class Kernels {
             for (int i = 0; i < 4; i++) { // the per-step ones; the lists belong to the caller
                 args[i].close();
             }
+        }
+    }
+
+    /**
+     * x·Wᵀ + b outside gradient recording, through oneDNN: the weight reordered into its blocked layout
+     * for this call (a copy of W), then oneDNN's inner product — at a training step's shapes ([B·T, 512]
+     * by [512, N]) ~1.3× the rate of MKL's sgemm that {@code linear} uses. The result does not require
+     * a gradient.
+     *
+     * @param x [..., K]
+     * @param w [N, K]
+     * @param b [N] or null
+     * @return [..., N]
+     */
+    public static NDArray linearNoGrad(NDArray x, NDArray w, NDArray b) {
+        boolean on = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        // detached handles: parameters carry names, which callList would read as structure hints
+        try (NDArray wd = w.stopGradient();
+                NDArray bd = b == null ? x.getManager().create(new Shape(0)) : b.stopGradient()) {
+            return call("lin_fwd", x, wd, bd);
+        } finally {
+            JniUtils.setGradMode(on);
+        }
+    }
+
+    /**
+     * The backward of {@link #linearNoGrad}, y = x·Wᵀ + b: returns dX = dY·W (oneDNN, with Wᵀ reordered
+     * for this call) and accumulates dW += dYᵀ·X (MKL, in place into W's gradient) and db += Σ dY
+     * into the parameters' gradients, creating them if backward has not reached them yet.
+     *
+     * @param gy dY [..., N]
+     * @param x the forward's input [..., K]
+     * @param w [N, K], requiring a gradient
+     * @param b [N] requiring a gradient, or null
+     * @return dX [..., K]
+     */
+    public static NDArray linearBackward(NDArray gy, NDArray x, NDArray w, NDArray b) {
+        boolean on = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        NDManager m = gy.getManager();
+        NDArray gw = JniUtils.getGradient((PtNDArray) w);
+        NDArray gb = b == null ? null : JniUtils.getGradient((PtNDArray) b);
+        try (NDArray wd = w.stopGradient();
+                NDArray gwIn = gw != null ? gw : m.create(new Shape(0));
+                NDArray gbIn = gb != null ? gb : m.create(new Shape(0));
+                NDArray flags = m.create(new long[] {gw != null ? 1 : 0, b != null ? 1 : 0, gb != null ? 1 : 0})) {
+            NDList out = callList("lin_bwd", gy, x, wd, gwIn, gbIn, flags);
+            if (gw == null) { // the first gradient of W: let autograd install it
+                JniUtils.backward((PtNDArray) w, (PtNDArray) out.get(1), false, false);
+            }
+            if (b != null && gb == null) {
+                JniUtils.backward((PtNDArray) b, (PtNDArray) out.get(2), false, false);
+            }
+            out.get(1).close();
+            out.get(2).close();
+            return out.get(0);
+        } finally {
+            JniUtils.setGradMode(on);
         }
     }
 

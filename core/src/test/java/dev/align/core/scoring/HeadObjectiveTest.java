@@ -32,9 +32,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 class HeadObjectiveTest {
 
     @ParameterizedTest
-    @CsvSource({"llama_gqa, 5, true", "llama_gqa, 512, true", "qwen2_tied_bf16, 7, true", "llama_gqa, 5, false"})
-    void matchesThePlainPath(String fixture, long chunk, boolean headTrains) {
-        TokenBatch batch = batch();
+    @CsvSource({"llama_gqa, 5, true, 9", "llama_gqa, 512, true, 9", "qwen2_tied_bf16, 7, true, 9", "llama_gqa, 5, false, 9",
+            "llama_gqa, 64, true, 50", "qwen2_tied_bf16, 100, true, 50", "llama_gqa, 40, false, 50"})
+    void matchesThePlainPath(String fixture, long chunk, boolean headTrains, int length) {
+        TokenBatch batch = batch(length); // 50: ≥ 128 positions, the products through oneDNN
         long total = batch.labelCount();
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference(fixture), root)) {
             model.setTrainable(true);
@@ -106,11 +107,16 @@ class HeadObjectiveTest {
 
     /** Three rows of 9–13 tokens (37 positions, ids of the fixtures' vocabulary), the first third prompt. */
     private static TokenBatch batch() {
+        return batch(9);
+    }
+
+    /** Three rows of n, n + 2 and n + 4 tokens. */
+    private static TokenBatch batch(int n) {
         Random rnd = new Random(5);
         List<long[]> seqs = new ArrayList<>();
         int[] from = new int[3];
         for (int r = 0; r < 3; r++) {
-            long[] s = new long[9 + 2 * r];
+            long[] s = new long[n + 2 * r];
             for (int i = 0; i < s.length; i++) {
                 s[i] = 4 + rnd.nextInt(90);
             }

@@ -15,6 +15,7 @@ import dev.align.core.lora.LoraAdapters;
 import dev.align.core.lora.LoraConfig;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
+import dev.align.core.model.SegmentedBackward;
 import dev.align.core.tokenizer.Tokenizer;
 import dev.align.core.train.Accumulation;
 import dev.align.core.train.AdamW;
@@ -208,6 +209,7 @@ public final class DpoRecipe implements AutoCloseable {
             policy.setTrainable(!args.evalOnly());
             policy.setAttention(args.attention());
         }
+        policy.setSegmentedBackward(true); // microStep's backward is SegmentedBackward.backward
         if (!dpo.precomputeRefLogProbs() && !loss.referenceFree()) {
             Reference r = useAdaptersOff ? new Reference.FromModel(policy, true) : new Reference.FromModel(refModel, false);
             trainRef = r;
@@ -341,7 +343,7 @@ public final class DpoRecipe implements AutoCloseable {
             PairForward.Result f = PairForward.run(policy, t, true); // chosen + rejected, one forward
             PreferenceLoss.Output o = loss.compute(f.logps(), sequenceLogps(ref, f.logps()));
             NDArray l = Accumulation.scale(o.loss(), share); // 0-dim
-            gc.backward(l);
+            SegmentedBackward.backward(gc, l);
             stats.add(f, ref);
             return l.getFloat();
         }

@@ -14,6 +14,7 @@ import dev.align.core.generate.Generator;
 import dev.align.core.generate.SamplingParams;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
+import dev.align.core.model.SegmentedBackward;
 import dev.align.core.nd.Tensors;
 import dev.align.core.tokenizer.Tokenizer;
 import dev.align.core.train.Accumulation;
@@ -140,6 +141,7 @@ public final class GrpoRecipe {
                 }
                 try (Policy policy = Policy.load(a, modelDir, ckpt, g.beta() != 0, root)) {
                     policy.setAttention(a.attention());
+                    policy.model().setSegmentedBackward(true); // the step's backward is SegmentedBackward.backward
                     Trained t = train(a, g, policy, tok, train, eval, gen, rewarder, ckpt, padId, out, root);
                     // ---- final save
                     policy.save(out, tok, a.mergeLora());
@@ -253,7 +255,7 @@ public final class GrpoRecipe {
                                             Tensors.floats(root, pick(adv.values(), sel), new Shape(sel.length)),
                                             batch.tensor(mask, sel, root));
                                     NDArray l = Accumulation.scale(o.loss(), share);
-                                    gc.backward(l);
+                                    SegmentedBackward.backward(gc, l);
                                     loss += l.getFloat();
                                     u.add(o, sum(lossTokens, sel));
                                 }

@@ -18,6 +18,7 @@ import dev.align.core.generate.Generator;
 import dev.align.core.generate.SamplingParams;
 import dev.align.core.model.DecoderLM;
 import dev.align.core.model.ModelConfig;
+import dev.align.core.model.SegmentedBackward;
 import dev.align.core.nd.Tensors;
 import dev.align.core.tokenizer.Tokenizer;
 import dev.align.core.train.Accumulation;
@@ -167,6 +168,8 @@ public final class PpoRecipe {
                         ValueModel critic = ValueModel.load(criticStart, ckpt, policy.model().config().vocabSize(), root)) {
                     policy.setAttention(a.attention());
                     critic.model().setAttention(a.attention());
+                    policy.model().setSegmentedBackward(true); // the step's backward is SegmentedBackward.backward
+                    critic.model().setSegmentedBackward(true);
                     Trained t = train(a, p, policy, critic, tok, train, eval, gen, rewarder, ckpt, padId, out, root);
                     // ---- final save: the policy where TRL puts it, the critic beside it
                     policy.save(out, tok, a.mergeLora());
@@ -291,7 +294,7 @@ public final class PpoRecipe {
                                             mask, p.cliprangeValue());
                                     NDArray l = pol.loss().add(val.loss().mul(Tensors.scalar(root, (float) p.vfCoef())));
                                     NDArray scaled = Accumulation.scale(l, share);
-                                    gc.backward(scaled);
+                                    SegmentedBackward.backward(gc, scaled);
                                     loss += scaled.getFloat();
                                     st.add(pol, val);
                                 }
