@@ -87,7 +87,6 @@ public final class DecoderLM implements AutoCloseable {
     private final NDArray score;
     private final NDArray invFreq;
     private final NDArray normEps;
-    private final NDArray minusHalf;
     private final NDArray[] attnScale;
     private final int qDim;
     private final int kvDim;
@@ -151,7 +150,6 @@ public final class DecoderLM implements AutoCloseable {
                         new Shape(config.headDim() / 2))
                 : null;
         normEps = Tensors.scalar(manager, (float) config.normEps());
-        minusHalf = Tensors.scalar(manager, -0.5f);
         attnScale = new NDArray[config.layers()];
         for (int i = 0; i < attnScale.length; i++) {
             double s = 1.0;
@@ -502,11 +500,11 @@ public final class DecoderLM implements AutoCloseable {
     // ---------------------------------------------------------------- segmented backward
 
     /**
-     * Whether a recorded forward of this (llama-family, adapter-free) model runs segmented: the linear
-     * layers' products — forward, and in backward both the input and the weight gradients — computed
-     * outside autograd with oneDNN's blocked kernels (~1.3× MKL's rate on a training step's [B·T, 512]
-     * shapes), autograd recording only the pieces between them (norms, rotary attention, the gated
-     * activation). Such a forward's gradients reach the parameters only through
+     * Whether a recorded forward of a full fine-tune of this (llama-family, adapter-free) model runs
+     * segmented: the linear products (oneDNN's blocked kernels forward and for the input gradient, faster
+     * than the MKL sgemm autograd uses at a training step's shapes), the RMSNorms and the residual adds
+     * outside autograd with their backward by hand, autograd recording only the rotary attention and the
+     * gated activation. Such a forward's gradients reach the parameters only through
      * {@link SegmentedBackward#backward}, which the caller must use instead of
      * {@code GradientCollector.backward}. Off by default; the training recipes turn it on.
      */
@@ -515,46 +513,57 @@ public final class DecoderLM implements AutoCloseable {
     }
 
     /**
-     * {@link #hidden} for a recorded forward without cache or adapters: each layer is four small
-     * autograd graphs joined by linear products made outside autograd, with the graphs' inputs as
-     * gradient-requiring leaves. {@link Tape#run} walks the layers back: a linear layer's gradients by
-     * hand (dX = dY·W through oneDNN, dW += dYᵀ·X in place), a graph's by libtorch's backward from the
-     * incoming gradient. What is kept for backward is what autograd keeps: each linear's input and
-     * each graph's saved tensors.
+     * {@link #hidden} for a recorded forward without cache or adapters. Per layer, outside autograd: the
+     * two RMSNorms (their backward by hand, {@link Kernels#rmsNormBackward}), the four linear products
+     * and the residual adds; recorded: the rotary attention (from the q/k/v product as a
+     * gradient-requiring leaf) and the gated activation (from the gate/up product). {@link Tape#run}
+     * walks the layers back: a linear layer's gradients by hand (dX = dY·W through oneDNN, dW += dYᵀ·X
+     * in place), a recorded piece's by libtorch's backward from the incoming gradient, the residual
+     * stream's gradient summed by hand. Kept for backward: each linear's input, each norm's input and
+     * 1/rms, and what autograd keeps for the recorded pieces.
      */
     private NDArray hiddenSegmented(NDArray ids, NDArray positions, NDArray mask) {
         Tape tape = new Tape();
         NDArray x = embedding(ids, embed); // [B,T,H], recorded: embedding's backward at the end
         tape.embedded = x;
+        if (mask == null && attention == AttentionImpl.EAGER) { // as in hidden: the fused kernel needs none
+            mask = AttentionMask.plainCausal(ids.getManager(), ids.getShape().get(1)); // [1,1,T,T]
+            tape.keep(new NDList(mask));
+        }
         NDList rot = rotary(positions);
         tape.keep(rot);
         NDArray cos = rot.get(0);
         NDArray sin = rot.get(1);
-        NDArray in = leaf(x.stopGradient());
+        NDArray in = x.stopGradient(); // the residual stream: its gradient is summed by hand
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
             Saved sv = new Saved();
             sv.in = in;
-            sv.h1 = norm(in, l.norm1W(), l.norm1B()); // [B,T,H]: graph 1
+            NDList n1 = Kernels.rmsNormNoGrad(in, l.norm1W(), normEps); // [B,T,H], [B,T,1]
+            sv.h1 = n1.get(0);
+            sv.r1 = n1.get(1);
             sv.qkv = leaf(noGradLinear(sv.h1, l.qkvW(), l.qkvB())); // [B,T,(N+2K)D]
-            try (Temps tmp = new Temps()) { // graph 2: rotary attention
+            try (Temps tmp = new Temps()) { // recorded: rotary attention
                 NDList parts = tmp.add(sv.qkv.split(new long[] {qDim, qDim + kvDim}, 2));
                 sv.att = attend(i, parts.get(0), parts.get(1), parts.get(2), cos, sin, mask, null); // [B,T,N*D]
             }
             try (NDArray o = noGradLinear(sv.att, l.oW(), l.oB())) {
-                sv.mid = leaf(noGradAdd(in, o)); // the residual stream after attention
+                sv.mid = noGradAdd(in, o); // the residual stream after attention
             }
-            sv.h2 = norm(sv.mid, l.norm2W(), l.norm2B()); // graph 3
+            NDList n2 = Kernels.rmsNormNoGrad(sv.mid, l.norm2W(), normEps);
+            sv.h2 = n2.get(0);
+            sv.r2 = n2.get(1);
             sv.up = leaf(noGradLinear(sv.h2, l.upW(), l.upB())); // [B,T,2I]
-            try (Temps tmp = new Temps()) { // graph 4: the gated activation
+            try (Temps tmp = new Temps()) { // recorded: the gated activation
                 NDList gu = tmp.add(sv.up.split(2, 2));
                 sv.act = gated(gu.get(0), gu.get(1)); // [B,T,I]
             }
             try (NDArray down = noGradLinear(sv.act, l.downW(), l.downB())) {
-                in = leaf(noGradAdd(sv.mid, down));
+                in = noGradAdd(sv.mid, down);
             }
             tape.layers.add(sv);
         }
+        in.setRequiresGradient(true); // the final norm and the head are recorded from here
         tape.last = in;
         SegmentedBackward.register(tape);
         return norm(in, normW, normB);
@@ -581,19 +590,24 @@ public final class DecoderLM implements AutoCloseable {
         return a;
     }
 
-    /** One layer's leaves (in, qkv, mid, up) and the inputs of its linear layers (h1, att, h2, act). */
+    /**
+     * One layer's residual stream (in, mid) with its norms' 1/rms (r1, r2), the inputs of its linear
+     * layers (h1, att, h2, act) and the leaves its recorded pieces start from (qkv, up).
+     */
     private static final class Saved {
         NDArray in;
+        NDArray r1;
         NDArray h1;
         NDArray qkv;
         NDArray att;
         NDArray mid;
+        NDArray r2;
         NDArray h2;
         NDArray up;
         NDArray act;
 
         void close() {
-            for (NDArray a : new NDArray[] {in, h1, qkv, att, mid, h2, up, act}) {
+            for (NDArray a : new NDArray[] {in, r1, h1, qkv, att, mid, r2, h2, up, act}) {
                 a.close();
             }
         }
@@ -631,14 +645,12 @@ public final class DecoderLM implements AutoCloseable {
                         JniUtils.backward((PtNDArray) sv.act, (PtNDArray) gAct, false, false);
                         NDArray gUp = tmp.add(gradOf(sv.up));
                         NDArray gH2 = tmp.add(Kernels.linearBackward(gUp, sv.h2, l.upW(), l.upB()));
-                        JniUtils.backward((PtNDArray) sv.h2, (PtNDArray) gH2, false, false);
-                        NDArray gMid = tmp.add(noGradAdd(g, tmp.add(gradOf(sv.mid))));
+                        NDArray gMid = tmp.add(Kernels.rmsNormBackward(gH2, sv.mid, sv.r2, l.norm2W(), g));
                         NDArray gAtt = tmp.add(Kernels.linearBackward(gMid, sv.att, l.oW(), l.oB()));
                         JniUtils.backward((PtNDArray) sv.att, (PtNDArray) gAtt, false, false);
                         NDArray gQkv = tmp.add(gradOf(sv.qkv));
                         NDArray gH1 = tmp.add(Kernels.linearBackward(gQkv, sv.h1, l.qkvW(), l.qkvB()));
-                        JniUtils.backward((PtNDArray) sv.h1, (PtNDArray) gH1, false, false);
-                        g = noGradAdd(gMid, tmp.add(gradOf(sv.in)));
+                        g = Kernels.rmsNormBackward(gH1, sv.in, sv.r1, l.norm1W(), gMid);
                     }
                     sv.close();
                 }
@@ -851,10 +863,8 @@ public final class DecoderLM implements AutoCloseable {
             return JniUtils.layerNorm((PtNDArray) x, new Shape(config.hidden()), (PtNDArray) w, (PtNDArray) b,
                     config.normEps());
         }
-        try (Temps tmp = new Temps()) { // x·rsqrt(mean(x²) + ε)·w
-            NDArray variance = tmp.add(tmp.add(x.mul(x)).mean(new int[] {2}, true)); // [B,T,1]
-            NDArray r = tmp.add(tmp.add(variance.add(normEps)).pow(minusHalf));
-            return tmp.add(x.mul(r)).mul(w);
+        try (NDArray view = w.reshape(w.getShape())) { // x·rsqrt(mean(x²) + ε)·w; the view carries no name
+            return Kernels.rmsNorm(x, view, normEps);
         }
     }
 
@@ -875,6 +885,11 @@ public final class DecoderLM implements AutoCloseable {
         NDArray p = packed.isEmpty() ? null : packed.get(w);
         if (p != null && !JniUtils.isGradMode()) { // packed products have no backward
             return Kernels.packedLinear(x, p, b);
+        }
+        if (config.family() == Family.LLAMA && !JniUtils.isGradMode()) {
+            // oneDNN, as a segmented training forward computes it: a reference model or an evaluation
+            // agrees to the bit with the policy's recorded forward (and oneDNN is the faster here)
+            return Kernels.linearNoGrad(x, w, b);
         }
         return JniUtils.linear((PtNDArray) x, (PtNDArray) w, (PtNDArray) b);
     }

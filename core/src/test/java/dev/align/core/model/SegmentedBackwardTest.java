@@ -27,23 +27,26 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and batch: the same loss and the same gradient for every parameter — when backward first creates the
  * gradients and when it adds to existing ones (a second micro-batch) — on the llama fixture with
  * grouped-query attention and the qwen2 fixture with q/k/v biases and a tied head, with the plain
- * causal mask and with an explicit (sliding-window) mask.
+ * causal mask and with an explicit (sliding-window) mask, with the fused and the eager attention.
  */
 class SegmentedBackwardTest {
 
     @ParameterizedTest
-    @CsvSource({"llama_gqa, 0", "llama_gqa, 5", "qwen2_tied_bf16, 0", "qwen2_tied_bf16, 4"})
-    void matchesAutograd(String fixture, int window) {
+    @CsvSource({"llama_gqa, 0, SDPA", "llama_gqa, 5, SDPA", "qwen2_tied_bf16, 0, SDPA", "qwen2_tied_bf16, 4, SDPA",
+            "llama_gqa, 0, EAGER", "qwen2_tied_bf16, 4, EAGER"})
+    void matchesAutograd(String fixture, int window, DecoderLM.AttentionImpl attention) {
         TokenBatch batch = batch();
         List<float[]> plain;
         double plainLoss;
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference(fixture), root)) {
             model.setTrainable(true);
+            model.setAttention(attention);
             plainLoss = step(model, batch, root, window);
             plain = grads(model);
         }
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference(fixture), root)) {
             model.setTrainable(true);
+            model.setAttention(attention);
             model.setSegmentedBackward(true);
             double loss = step(model, batch, root, window); // creates every gradient
             assertEquals(plainLoss, loss, 1e-6, "loss");
