@@ -7,17 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.align.core.Engines;
 import dev.align.core.data.TokenBatch;
 import dev.align.core.model.DecoderLM.Param;
 import dev.align.core.scoring.LogProbs;
 import dev.align.core.testing.Fixtures;
-import java.util.ArrayList;
+import dev.align.core.testing.ModelTesting;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -35,14 +32,14 @@ class SegmentedBackwardTest {
     @CsvSource({"llama_gqa, 0, SDPA", "llama_gqa, 5, SDPA", "qwen2_tied_bf16, 0, SDPA", "qwen2_tied_bf16, 4, SDPA",
             "llama_gqa, 0, EAGER", "qwen2_tied_bf16, 4, EAGER"})
     void matchesAutograd(String fixture, int window, DecoderLM.AttentionImpl attention) {
-        TokenBatch batch = batch();
+        TokenBatch batch = ModelTesting.threeRows(11, 9);
         List<float[]> plain;
         double plainLoss;
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference(fixture), root)) {
             model.setTrainable(true);
             model.setAttention(attention);
             plainLoss = step(model, batch, root, window);
-            plain = grads(model);
+            plain = ModelTesting.grads(model);
         }
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference(fixture), root)) {
             model.setTrainable(true);
@@ -51,13 +48,13 @@ class SegmentedBackwardTest {
             double loss = step(model, batch, root, window); // creates every gradient
             assertEquals(plainLoss, loss, 1e-6, "loss");
             assertEquals(0, SegmentedBackward.pending(), "nothing left pending");
-            List<float[]> seg = grads(model);
+            List<float[]> seg = ModelTesting.grads(model);
             List<Param> params = model.parameters();
             for (int i = 0; i < params.size(); i++) {
                 assertClose(plain.get(i), seg.get(i), 1, 2e-5, "gradient of " + params.get(i).name());
             }
             step(model, batch, root, window); // adds to them in place
-            List<float[]> twice = grads(model);
+            List<float[]> twice = ModelTesting.grads(model);
             for (int i = 0; i < params.size(); i++) {
                 assertClose(plain.get(i), twice.get(i), 2, 2e-5, "accumulated gradient of " + params.get(i).name());
             }
@@ -67,12 +64,12 @@ class SegmentedBackwardTest {
     /** A recorded forward whose step ends without a backward is dropped; the next step is unaffected. */
     @Test
     void aForwardWithoutBackwardIsDropped() {
-        TokenBatch batch = batch();
+        TokenBatch batch = ModelTesting.threeRows(11, 9);
         List<float[]> plain;
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference("llama_gqa"), root)) {
             model.setTrainable(true);
             step(model, batch, root, 0);
-            plain = grads(model);
+            plain = ModelTesting.grads(model);
         }
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference("llama_gqa"), root)) {
             model.setTrainable(true);
@@ -89,7 +86,7 @@ class SegmentedBackwardTest {
                 assertEquals(0, SegmentedBackward.pending(), "an unrecorded forward is plain");
             }
             step(model, batch, root, 0);
-            List<float[]> seg = grads(model);
+            List<float[]> seg = ModelTesting.grads(model);
             for (int i = 0; i < seg.size(); i++) {
                 assertClose(plain.get(i), seg.get(i), 1, 2e-5, "gradient " + i);
             }
@@ -106,33 +103,6 @@ class SegmentedBackwardTest {
             SegmentedBackward.backward(gc, o.value());
             return o.value().getFloat();
         }
-    }
-
-    /** Three rows of 9–13 tokens (ids of the fixtures' vocabulary), right-padded, the first third prompt. */
-    private static TokenBatch batch() {
-        Random rnd = new Random(11);
-        List<long[]> seqs = new ArrayList<>();
-        int[] from = new int[3];
-        for (int r = 0; r < 3; r++) {
-            long[] s = new long[9 + 2 * r];
-            for (int i = 0; i < s.length; i++) {
-                s[i] = 4 + rnd.nextInt(90);
-            }
-            seqs.add(s);
-            from[r] = s.length / 3;
-        }
-        return TokenBatch.rightPadded(seqs, from, 0);
-    }
-
-    private static List<float[]> grads(DecoderLM model) {
-        List<float[]> out = new ArrayList<>();
-        try (NDScope scope = new NDScope()) {
-            for (Param p : model.parameters()) {
-                NDArray g = JniUtils.getGradient((PtNDArray) p.value());
-                out.add(g == null ? null : g.toFloatArray());
-            }
-        }
-        return out;
     }
 
     /** |times · expected − actual| ≤ tol · max(1, max |expected|), element-wise. */

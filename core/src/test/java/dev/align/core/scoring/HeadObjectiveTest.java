@@ -17,9 +17,8 @@ import dev.align.core.model.DecoderLM;
 import dev.align.core.model.DecoderLM.Param;
 import dev.align.core.nd.Tensors;
 import dev.align.core.testing.Fixtures;
-import java.util.ArrayList;
+import dev.align.core.testing.ModelTesting;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,7 +34,7 @@ class HeadObjectiveTest {
     @CsvSource({"llama_gqa, 5, true, 9", "llama_gqa, 512, true, 9", "qwen2_tied_bf16, 7, true, 9", "llama_gqa, 5, false, 9",
             "llama_gqa, 64, true, 50", "qwen2_tied_bf16, 100, true, 50", "llama_gqa, 40, false, 50"})
     void matchesThePlainPath(String fixture, long chunk, boolean headTrains, int length) {
-        TokenBatch batch = batch(length); // 50: ≥ 128 positions, the products through oneDNN
+        TokenBatch batch = ModelTesting.threeRows(5, length); // 50: ≥ 128 positions, the products through oneDNN
         long total = batch.labelCount();
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference(fixture), root)) {
             model.setTrainable(true);
@@ -56,7 +55,7 @@ class HeadObjectiveTest {
                 plainLogps = lp.toFloatArray();
                 plainHits = logits.argMax(2).eq(t.labels()).toType(DataType.FLOAT32, false).toFloatArray();
             }
-            List<float[]> plainGrads = grads(model);
+            List<float[]> plainGrads = ModelTesting.grads(model);
             zeroGrads(model);
 
             double loss;
@@ -71,7 +70,7 @@ class HeadObjectiveTest {
                 assertClose(plainHits, o.hits().toFloatArray(), 0, "argmax hits");
             }
             assertEquals(plainLoss, loss, 1e-6, "objective");
-            List<float[]> chunked = grads(model);
+            List<float[]> chunked = ModelTesting.grads(model);
             List<Param> params = model.parameters();
             for (int i = 0; i < params.size(); i++) {
                 String name = params.get(i).name();
@@ -88,7 +87,7 @@ class HeadObjectiveTest {
     @ParameterizedTest
     @CsvSource({"llama_gqa, 3", "qwen2_tied_bf16, 1000"})
     void withoutGradients(String fixture, long chunk) {
-        TokenBatch batch = batch();
+        TokenBatch batch = ModelTesting.threeRows(5, 9); // 37 positions
         try (NDManager root = Engines.newManager(); DecoderLM model = DecoderLM.load(Fixtures.reference(fixture), root);
                 NDScope scope = new NDScope()) {
             TokenBatch.Tensors4 t = batch.toTensors(root, 0);
@@ -103,38 +102,6 @@ class HeadObjectiveTest {
             }
             assertEquals(expected, o.value().getFloat(), 1e-4, "Σ weights · log p");
         }
-    }
-
-    /** Three rows of 9–13 tokens (37 positions, ids of the fixtures' vocabulary), the first third prompt. */
-    private static TokenBatch batch() {
-        return batch(9);
-    }
-
-    /** Three rows of n, n + 2 and n + 4 tokens. */
-    private static TokenBatch batch(int n) {
-        Random rnd = new Random(5);
-        List<long[]> seqs = new ArrayList<>();
-        int[] from = new int[3];
-        for (int r = 0; r < 3; r++) {
-            long[] s = new long[n + 2 * r];
-            for (int i = 0; i < s.length; i++) {
-                s[i] = 4 + rnd.nextInt(90);
-            }
-            seqs.add(s);
-            from[r] = s.length / 3;
-        }
-        return TokenBatch.rightPadded(seqs, from, 0);
-    }
-
-    private static List<float[]> grads(DecoderLM model) {
-        List<float[]> out = new ArrayList<>();
-        try (NDScope scope = new NDScope()) {
-            for (Param p : model.parameters()) {
-                NDArray g = JniUtils.getGradient((PtNDArray) p.value());
-                out.add(g == null ? null : g.toFloatArray());
-            }
-        }
-        return out;
     }
 
     private static void zeroGrads(DecoderLM model) {
