@@ -542,24 +542,24 @@ public final class DecoderLM implements AutoCloseable {
             NDList n1 = Kernels.rmsNormNoGrad(in, l.norm1W(), normEps); // [B,T,H], [B,T,1]
             sv.h1 = n1.get(0);
             sv.r1 = n1.get(1);
-            sv.qkv = leaf(noGradLinear(sv.h1, l.qkvW(), l.qkvB())); // [B,T,(N+2K)D]
+            sv.qkv = leaf(Kernels.linearNoGrad(sv.h1, l.qkvW(), l.qkvB())); // [B,T,(N+2K)D]
             try (Temps tmp = new Temps()) { // recorded: rotary attention
                 NDList parts = tmp.add(sv.qkv.split(new long[] {qDim, qDim + kvDim}, 2));
                 sv.att = attend(i, parts.get(0), parts.get(1), parts.get(2), cos, sin, mask, null); // [B,T,N*D]
             }
-            try (NDArray o = noGradLinear(sv.att, l.oW(), l.oB())) {
-                sv.mid = noGradAdd(in, o); // the residual stream after attention
+            try (NDArray o = Kernels.linearNoGrad(sv.att, l.oW(), l.oB())) {
+                sv.mid = in.add(o); // the residual stream after attention (nothing here requires a gradient)
             }
             NDList n2 = Kernels.rmsNormNoGrad(sv.mid, l.norm2W(), normEps);
             sv.h2 = n2.get(0);
             sv.r2 = n2.get(1);
-            sv.up = leaf(noGradLinear(sv.h2, l.upW(), l.upB())); // [B,T,2I]
+            sv.up = leaf(Kernels.linearNoGrad(sv.h2, l.upW(), l.upB())); // [B,T,2I]
             try (Temps tmp = new Temps()) { // recorded: the gated activation
                 NDList gu = tmp.add(sv.up.split(2, 2));
                 sv.act = gated(gu.get(0), gu.get(1)); // [B,T,I]
             }
-            try (NDArray down = noGradLinear(sv.act, l.downW(), l.downB())) {
-                in = noGradAdd(sv.mid, down);
+            try (NDArray down = Kernels.linearNoGrad(sv.act, l.downW(), l.downB())) {
+                in = sv.mid.add(down);
             }
             tape.layers.add(sv);
         }
@@ -686,22 +686,6 @@ public final class DecoderLM implements AutoCloseable {
                 throw new IllegalStateException("segmented backward: no gradient reached a layer's input");
             }
             return g;
-        }
-    }
-
-    /** x·Wᵀ + b outside autograd (oneDNN). */
-    private static NDArray noGradLinear(NDArray x, NDArray w, NDArray b) {
-        return Kernels.linearNoGrad(x, w, b);
-    }
-
-    /** a + b outside autograd. */
-    private static NDArray noGradAdd(NDArray a, NDArray b) {
-        boolean on = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            return a.add(b);
-        } finally {
-            JniUtils.setGradMode(on);
         }
     }
 

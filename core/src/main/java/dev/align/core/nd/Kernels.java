@@ -176,13 +176,14 @@ public final class Kernels {
             "      else:",
             "        db = s",
             "    return [gx, dw, db]",
+            "  def rms_r(self: __torch__.Kernels, x: Tensor, eps: Tensor) -> Tensor:", // 1/rms per row, [..., 1]
+            "    return torch.rsqrt(torch.add(torch.mean(torch.mul(x, x), [-1], True), eps))",
             "  def rms_fwd(self: __torch__.Kernels, x: Tensor, w: Tensor, eps: Tensor) -> List[Tensor]:",
             "    x = torch.detach(x)",
-            "    r = torch.rsqrt(torch.add(torch.mean(torch.mul(x, x), [-1], True), torch.detach(eps)))",
+            "    r = self.rms_r(x, torch.detach(eps))",
             "    return [torch.mul(torch.mul(x, r), torch.detach(w)), r]",
             "  def rms_norm(self: __torch__.Kernels, x: Tensor, w: Tensor, eps: Tensor) -> Tensor:",
-            "    r = torch.rsqrt(torch.add(torch.mean(torch.mul(x, x), [-1], True), eps))",
-            "    return torch.mul(torch.mul(x, r), w)",
+            "    return torch.mul(torch.mul(x, self.rms_r(x, eps)), w)",
             "  def rms_bwd(self: __torch__.Kernels, g: Tensor, x: Tensor, r: Tensor, w: Tensor, gw: Tensor,"
                     + " res: Tensor) -> List[Tensor]:",
             "    g = torch.detach(g)",
@@ -485,7 +486,7 @@ public final class Kernels {
     }
 
     /**
-     * x·Wᵀ + b outside gradient recording, through oneDNN: the weight reordered into its blocked layout
+     * x·Wᵀ + b outside gradient recording (the script detaches its inputs), through oneDNN: the weight reordered into its blocked layout
      * for this call (a copy of W), then oneDNN's inner product — at a training step's shapes ([B·T, 512]
      * by [512, N]) ~220 GFLOP/s here against 160–190 for the MKL sgemm that {@code linear} uses. The
      * result does not require a gradient.
@@ -496,14 +497,10 @@ public final class Kernels {
      * @return [..., N]
      */
     public static NDArray linearNoGrad(NDArray x, NDArray w, NDArray b) {
-        boolean on = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
         // detached handles: parameters carry names, which callList would read as structure hints
         try (NDArray wd = w.stopGradient();
                 NDArray bd = b == null ? x.getManager().create(new Shape(0)) : b.stopGradient()) {
             return call("lin_fwd", x, wd, bd);
-        } finally {
-            JniUtils.setGradMode(on);
         }
     }
 
@@ -519,8 +516,6 @@ public final class Kernels {
      * @return dX [..., K]
      */
     public static NDArray linearBackward(NDArray gy, NDArray x, NDArray w, NDArray b) {
-        boolean on = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
         NDManager m = gy.getManager();
         NDArray gw = JniUtils.getGradient((PtNDArray) w);
         NDArray gb = b == null ? null : JniUtils.getGradient((PtNDArray) b);
@@ -529,17 +524,13 @@ public final class Kernels {
                 NDArray gbIn = gb != null ? gb : m.create(new Shape(0));
                 NDArray flags = m.create(new long[] {gw != null ? 1 : 0, b != null ? 1 : 0, gb != null ? 1 : 0})) {
             NDList out = callList("lin_bwd", gy, x, wd, gwIn, gbIn, flags);
-            if (gw == null) { // the first gradient of W: let autograd install it
-                JniUtils.backward((PtNDArray) w, (PtNDArray) out.get(1), false, false);
+            installFirst(w, gw, out.get(1));
+            if (b != null) {
+                installFirst(b, gb, out.get(2));
+            } else {
+                out.get(2).close();
             }
-            if (b != null && gb == null) {
-                JniUtils.backward((PtNDArray) b, (PtNDArray) out.get(2), false, false);
-            }
-            out.get(1).close();
-            out.get(2).close();
             return out.get(0);
-        } finally {
-            JniUtils.setGradMode(on);
         }
     }
 
@@ -565,12 +556,8 @@ public final class Kernels {
      * @return h [B, T, H] and r [B, T, 1] (for {@link #rmsNormBackward})
      */
     public static NDList rmsNormNoGrad(NDArray x, NDArray w, NDArray eps) {
-        boolean on = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
         try (NDArray wd = w.stopGradient()) {
             return callList("rms_fwd", x, wd, eps);
-        } finally {
-            JniUtils.setGradMode(on);
         }
     }
 
@@ -586,19 +573,24 @@ public final class Kernels {
      * @return res + dL/dx [B, T, H]
      */
     public static NDArray rmsNormBackward(NDArray g, NDArray x, NDArray r, NDArray w, NDArray res) {
-        boolean on = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
         NDArray gw = JniUtils.getGradient((PtNDArray) w);
         try (NDArray wd = w.stopGradient(); NDArray gwIn = gw != null ? gw : g.getManager().create(new Shape(0))) {
             NDList out = callList("rms_bwd", g, x, r, wd, gwIn, res);
-            if (gw == null) {
-                JniUtils.backward((PtNDArray) w, (PtNDArray) out.get(1), false, false);
-            }
-            out.get(1).close();
+            installFirst(w, gw, out.get(1));
             return out.get(0);
-        } finally {
-            JniUtils.setGradMode(on);
         }
+    }
+
+    /**
+     * After a hand-written backward: where {@code param} had no gradient yet ({@code existing} null),
+     * autograd installs {@code computed} as its gradient; otherwise the script has already added it in
+     * place. Closes the handle {@code computed}.
+     */
+    private static void installFirst(NDArray param, NDArray existing, NDArray computed) {
+        if (existing == null) {
+            JniUtils.backward((PtNDArray) param, (PtNDArray) computed, false, false);
+        }
+        computed.close();
     }
 
     /** silu(g) · u, differentiable (fused SiLU forward and backward). */
